@@ -1,0 +1,3 @@
+from inkstream.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,56 @@
+"""Request bodies and response shapes of the HTTP API."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Credentials(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class RefreshBody(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    is_admin: bool
+
+
+class OutlineBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    topic: str = Field(max_length=100_000)
+    images: list[str] = Field(default_factory=list, max_length=100)
+
+
+class PageBody(BaseModel):
+    index: int = Field(ge=0)
+    type: str = Field(max_length=16)
+    content: str = Field(max_length=100_000)
+
+
+class GenerateBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    pages: list[PageBody] = Field(max_length=1000)
+    full_outline: str = Field("", max_length=200_000)
+    user_topic: str = Field("", max_length=100_000)
+    user_images: list[str] = Field(default_factory=list, max_length=100)
+
+
+class RegenerateBody(BaseModel):
+    index: int = Field(ge=0)
+
+
+class TicketOut(BaseModel):
+    ticket: str
+    expires_in: int

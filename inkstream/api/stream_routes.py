@@ -1,0 +1,65 @@
+"""GET /api/generate/stream/{task_id}: the task's events as Server-Sent Events, resumable.
+
+Auth is checked once, when the stream opens (a stream ticket, a Bearer header, or the legacy `access_token` query
+parameter); an open stream then outlives the token. Failures are typed JSON, never a silently closed stream.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from sse_starlette import EventSourceResponse
+
+from inkstream.api.deps import ServicesDep, bearer_token
+from inkstream.api.task_routes import TaskId
+from inkstream.api.views import event_view
+from inkstream.errors import InvalidInput, TaskNotFound, TokenMissing
+from inkstream.events.stream import task_stream
+
+router = APIRouter(tags=["stream"])
+
+MAX_EVENT_ID = 2**53  # what a JavaScript client can hold exactly
+
+
+def _cursor(header: str | None, query: str | None) -> int:
+    raw = header if header not in (None, "") else query
+    if raw in (None, ""):
+        return 0
+    if not raw.isdigit() or int(raw) > MAX_EVENT_ID:
+        raise InvalidInput("invalid_last_event_id", "Last-Event-ID must be a non-negative integer event id.")
+    return int(raw)
+
+
+@router.get("/api/generate/stream/{task_id}", response_model=None)
+async def stream(
+    task_id: TaskId,
+    request: Request,
+    svc: ServicesDep,
+    ticket: Annotated[str | None, Query(max_length=2048)] = None,
+    last_event_id: Annotated[str | None, Query(max_length=32)] = None,
+    last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID", max_length=32)] = None,
+) -> Response:
+    if ticket:
+        user_id = svc.auth.tokens.user_from_ticket(ticket, task_id)
+    else:
+        token = bearer_token(request)
+        if token is None:
+            raise TokenMissing("Open the stream with ?ticket= (POST …/stream-ticket) or an Authorization header.")
+        user_id = svc.auth.tokens.user_from_access(token)
+    after = _cursor(last_event_id_header, last_event_id)
+    if await svc.tasks.owner_of(task_id) != user_id:
+        raise TaskNotFound("No such task.")
+    if await svc.tasks.stream_is_over(task_id, after):
+        return Response(status_code=204)  # the client has `finish`: EventSource stops reconnecting on 204
+    if after > await svc.events.last_id(task_id):
+        raise InvalidInput("invalid_last_event_id", "Last-Event-ID is ahead of this task's events.")
+    s = svc.settings
+    events = task_stream(
+        svc.events, task_id, after, retry_ms=s.sse_retry_ms, heartbeat_interval=s.heartbeat_interval,
+        present=lambda e: event_view(e, svc.images, user_id),
+    )
+    return EventSourceResponse(
+        events, ping=None, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        send_timeout=30,
+    )

@@ -1,0 +1,90 @@
+"""The `inkstream` command: `serve`, `user create`; the client commands live in inkstream.client."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+
+from inkstream.config import ConfigError
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from inkstream.app import create_app
+    from inkstream.config import Settings
+    from inkstream.logs import log_config
+
+    settings = Settings()
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+    print(f"Inkstream on http://{host}:{port}  (data: {settings.data_dir.resolve()}, env: {settings.env})",
+          flush=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=log_config(args.log_level.upper()),
+                timeout_graceful_shutdown=3, proxy_headers=False)
+    return 0
+
+
+async def _create_user(username: str, password: str, is_admin: bool) -> None:
+    from inkstream.auth.passwords import hash_password  # noqa: F401  (argon2 import cost paid here, not at start)
+    from inkstream.auth.rate_limit import FailureLimiter
+    from inkstream.auth.refresh import RefreshTokens
+    from inkstream.auth.service import AuthService
+    from inkstream.auth.tokens import TokenService
+    from inkstream.config import Settings
+    from inkstream.storage.database import Database
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.sqlalchemy_url)
+    try:
+        await db.migrate()
+        tokens = TokenService(settings.signing_key, settings.access_token_ttl, settings.stream_ticket_ttl)
+        auth = AuthService(db, tokens, RefreshTokens(db, settings.refresh_token_ttl), FailureLimiter(1, 1),
+                           FailureLimiter(1, 1))
+        user = await auth.register(username, password, is_admin=is_admin)
+        print(f"created user {user.username} (id {user.id}{', admin' if user.is_admin else ''})")
+    finally:
+        await db.close()
+
+
+def _user_create(args: argparse.Namespace) -> int:
+    from inkstream.errors import InkstreamError
+
+    password = os.environ.get("INKSTREAM_NEW_PASSWORD") or getpass.getpass("password: ")
+    try:
+        asyncio.run(_create_user(args.username, password, args.admin))
+    except InkstreamError as exc:
+        print(f"error: {exc.message} ({exc.code})", file=sys.stderr)
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inkstream", description="Inkstream: topic → Xiaohongshu image post.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the service (embedded SQLite + in-process worker by default)")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(func=_serve)
+
+    user = sub.add_parser("user", help="manage accounts").add_subparsers(dest="user_command", required=True)
+    create = user.add_parser("create", help="create an account (password from INKSTREAM_NEW_PASSWORD or a prompt)")
+    create.add_argument("username")
+    create.add_argument("--admin", action="store_true")
+    create.set_defaults(func=_user_create)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,106 @@
+"""Settings: the only place that reads environment variables (prefix INKSTREAM_, `.env` supported)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(Exception):
+    """The settings cannot work; the message says which one and how to fix it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INKSTREAM_", env_file=".env", extra="ignore")
+
+    env: Literal["dev", "production"] = "dev"
+    data_dir: Path = Path("./inkstream-data")
+    database_url: str = ""  # empty: SQLite in data_dir
+    redis_url: str = ""  # empty: embedded mode (in-process event fan-out and worker)
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_registration: bool = True
+
+    access_token_ttl: int = Field(3600, ge=1)
+    refresh_token_ttl: int = Field(30 * 24 * 3600, ge=60)
+    stream_ticket_ttl: int = Field(60, ge=1, le=60)
+    image_url_ttl: int = Field(24 * 3600, ge=10)
+
+    login_max_failures: int = Field(10, ge=1)  # per username
+    login_max_failures_per_ip: int = Field(50, ge=1)
+    login_window_seconds: int = Field(300, ge=1)
+
+    sse_retry_ms: int = Field(3000, ge=100)
+    heartbeat_interval: float = Field(15.0, gt=0)
+
+    max_body_bytes: int = Field(25 * 1024 * 1024, ge=1024)
+    max_topic_chars: int = Field(500, ge=1)
+    max_pages: int = Field(30, ge=1)
+    max_page_chars: int = Field(4000, ge=1)
+    max_reference_images: int = Field(5, ge=0)
+    max_reference_image_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    max_running_tasks_per_user: int = Field(3, ge=1)
+
+    page_concurrency: int = Field(4, ge=1)
+    # Artificial per-page latency of the offline generators, for demos and tests that need a long task.
+    offline_delay: float = Field(0.0, ge=0)
+    providers_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _production_needs_a_secret(self) -> Settings:
+        if self.env == "production" and len(self.secret_key) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                "INKSTREAM_SECRET_KEY must be set to at least "
+                f"{MIN_SECRET_LENGTH} random characters when INKSTREAM_ENV=production"
+            )
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return _async_driver(self.database_url)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'inkstream.db').resolve()}"
+
+    @property
+    def images_dir(self) -> Path:
+        return self.data_dir / "images"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The secret for JWTs and signed URLs; in dev mode generated once and kept in the data directory."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process of this data dir won the race
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
+        return key
+
+
+def _async_driver(url: str) -> str:
+    """Accept plain `postgresql://` and `sqlite://` URLs and pick the async driver for them."""
+    for plain, async_ in (("postgresql://", "postgresql+asyncpg://"), ("postgres://", "postgresql+asyncpg://"),
+                          ("sqlite://", "sqlite+aiosqlite://")):
+        if url.startswith(plain):
+            return async_ + url[len(plain):]
+    return url

@@ -1,0 +1,113 @@
+"""The domain's exception hierarchy. Each error has a machine-readable `code` and an HTTP status that
+`api/errors.py` maps once; the domain itself never raises HTTP exceptions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class InkstreamError(Exception):
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+# --- auth (401 / 403 / 409 / 429) ---
+class AuthError(InkstreamError):
+    status = 401
+
+
+class TokenMissing(AuthError):
+    code = "token_missing"
+
+
+class TokenExpired(AuthError):
+    code = "token_expired"
+
+
+class TokenInvalid(AuthError):
+    code = "token_invalid"
+
+
+class TicketInvalid(AuthError):
+    code = "ticket_invalid"
+
+
+class InvalidCredentials(AuthError):
+    code = "invalid_credentials"
+
+
+class RefreshTokenReused(AuthError):
+    code = "refresh_token_reused"
+
+
+class Forbidden(InkstreamError):
+    code = "forbidden"
+    status = 403
+
+
+class UsernameTaken(InkstreamError):
+    code = "username_taken"
+    status = 409
+
+
+class RateLimited(InkstreamError):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+# --- tasks ---
+class TaskNotFound(InkstreamError):
+    code = "task_not_found"
+    status = 404
+
+
+class ImageNotFound(InkstreamError):
+    code = "image_not_found"
+    status = 404
+
+
+class TaskNotReady(InkstreamError):
+    code = "task_not_ready"
+    status = 409
+
+
+class TaskConflict(InkstreamError):
+    code = "task_conflict"
+    status = 409
+
+
+class TooManyTasks(InkstreamError):
+    code = "too_many_tasks"
+    status = 429
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.retry_after = 5
+
+
+class InvalidInput(InkstreamError):
+    """Input that parsed but breaks a rule (too long, too many, not an image…); `code` set per case."""
+
+    status = 422
+
+    def __init__(self, code: str, message: str, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.code = code
+
+
+class PayloadTooLarge(InkstreamError):
+    code = "payload_too_large"
+    status = 413
+
+    def __init__(self, code: str, message: str, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.code = code

@@ -1,0 +1,37 @@
+"""The EventLog protocol: every task event is appended with a per-task id 1, 2, 3 … before anyone sees it,
+and readers move a cursor over it. Streams never depend on being subscribed at the moment of publishing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+TERMINAL_EVENT = "finish"
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    id: int
+    event: str
+    data: dict[str, Any]
+
+
+class EventLog(Protocol):
+    async def append(
+        self, task_id: str, event: str, data: dict[str, Any], *, dedupe_key: str | None = None
+    ) -> StoredEvent:
+        """Append an event. With a dedupe_key already in this task's log, return that event and append nothing:
+        a page re-run after a crash or a redelivered job cannot show its result twice."""
+        ...
+
+    async def read_after(self, task_id: str, after: int, limit: int = 500) -> list[StoredEvent]:
+        """Events with id > after, oldest first."""
+        ...
+
+    async def last_id(self, task_id: str) -> int: ...
+
+    async def wait(self, task_id: str, after: int, timeout: float) -> None:
+        """Return when an event with id > after may exist, or after `timeout` seconds."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,40 @@
+"""The Database handle the rest of the service uses: sessions for reading and for writing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, nullcontext
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from inkstream.storage.db import create_engine, migrate, session_factory
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.engine: AsyncEngine = create_engine(url)
+        self._sessions = session_factory(self.engine)
+        # SQLite allows one writer; a deferred transaction that reads, then writes, fails at once with
+        # SQLITE_BUSY_SNAPSHOT when another writer committed in between (the busy timeout does not apply).
+        # Serialising this process's writers avoids that; the embedded mode is a single process by design.
+        self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+
+    async def migrate(self) -> None:
+        await migrate(self.url)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A session inside a transaction that commits on success and rolls back on error."""
+        async with self._write_lock or nullcontext(), self._sessions() as session, session.begin():
+            yield session
+
+    async def close(self) -> None:
+        await self.engine.dispose()

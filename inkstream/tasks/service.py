@@ -1,0 +1,229 @@
+"""The task domain: create, read, cancel, retry and delete outline and generation tasks of one user."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inkstream.errors import InvalidInput, TaskConflict, TaskNotFound, TooManyTasks
+from inkstream.events.log import EventLog
+from inkstream.storage.database import Database
+from inkstream.storage.db import utcnow
+from inkstream.storage.tables import Page, Task, TaskEvent
+from inkstream.storage.uploads import save_reference_images
+from inkstream.tasks import states
+from inkstream.tasks.queue import TaskQueue
+
+PAGE_TYPES = ("cover", "content", "summary")
+
+
+@dataclass(frozen=True)
+class PageInput:
+    index: int
+    type: str
+    content: str
+
+
+@dataclass(frozen=True)
+class TaskLimits:
+    max_topic_chars: int
+    max_pages: int
+    max_page_chars: int
+    max_running_per_user: int
+
+
+class TaskService:
+    def __init__(
+        self, db: Database, events: EventLog, queue: TaskQueue, uploads_dir: Path, images_dir: Path,
+        limits: TaskLimits,
+    ) -> None:
+        self._db = db
+        self._events = events
+        self._queue = queue
+        self._uploads = uploads_dir
+        self._images = images_dir
+        self._limits = limits
+
+    # --- creating ---
+    def _check_topic(self, topic: str, *, required: bool) -> str:
+        topic = topic.strip()
+        if required and not topic:
+            raise InvalidInput("topic_required", "Give a topic for the post.")
+        if len(topic) > self._limits.max_topic_chars:
+            raise InvalidInput("topic_too_long", f"The topic is over {self._limits.max_topic_chars} characters.",
+                               limit=self._limits.max_topic_chars)
+        return topic
+
+    def _check_pages(self, pages: list[PageInput]) -> list[PageInput]:
+        if not pages:
+            raise InvalidInput("pages_required", "Give at least one page.")
+        if len(pages) > self._limits.max_pages:
+            raise InvalidInput("too_many_pages", f"At most {self._limits.max_pages} pages per post.",
+                               limit=self._limits.max_pages)
+        if sorted(p.index for p in pages) != list(range(len(pages))):
+            raise InvalidInput("invalid_page_index", "Page indexes must be 0, 1, 2 … without gaps or repeats.")
+        for p in pages:
+            if p.type not in PAGE_TYPES:
+                raise InvalidInput("invalid_page_type", f"Page {p.index} has type {p.type!r}; use cover, "
+                                   "content or summary.")
+            if not p.content.strip() or len(p.content) > self._limits.max_page_chars:
+                raise InvalidInput("invalid_page_content", f"Page {p.index} must have 1–"
+                                   f"{self._limits.max_page_chars} characters of content.")
+        return sorted(pages, key=lambda p: p.index)
+
+    async def _existing(self, s: AsyncSession, user_id: int, key: str | None) -> Task | None:
+        if key is None:
+            return None
+        return await s.scalar(select(Task).where(Task.user_id == user_id, Task.idempotency_key == key))
+
+    async def _check_capacity(self, s: AsyncSession, user_id: int) -> None:
+        running = await s.scalar(
+            select(func.count()).select_from(Task).where(Task.user_id == user_id, Task.status.in_(states.ACTIVE))
+        )
+        if (running or 0) >= self._limits.max_running_per_user:
+            raise TooManyTasks(
+                f"You already have {running} tasks running; wait for one to finish or cancel one."
+            )
+
+    async def create(
+        self, user_id: int, kind: str, *, topic: str, pages: list[PageInput] | None = None, full_outline: str = "",
+        reference_images: list[tuple[bytes, str]] | None = None, idempotency_key: str | None = None,
+    ) -> tuple[Task, bool]:
+        """Create and queue a task; returns (task, created). A known Idempotency-Key returns the first task."""
+        topic = self._check_topic(topic, required=kind == states.OUTLINE)
+        checked = self._check_pages(pages or []) if kind == states.GENERATE else []
+        task_id = uuid.uuid4().hex
+        now = utcnow()
+        async with self._db.write() as s:
+            existing = await self._existing(s, user_id, idempotency_key)
+            if existing is not None:
+                if existing.kind != kind:
+                    raise InvalidInput("idempotency_key_reused", "This Idempotency-Key belongs to another request.")
+                return existing, False
+            await self._check_capacity(s, user_id)
+            ref_names = save_reference_images(self._uploads, task_id, reference_images or [])
+            task = Task(
+                id=task_id, user_id=user_id, kind=kind, status=states.QUEUED, topic=topic, full_outline=full_outline,
+                reference_images=ref_names, idempotency_key=idempotency_key, total=len(checked), round=1,
+                last_event_id=0, created_at=now, updated_at=now,
+            )
+            s.add(task)
+            await s.flush()
+            s.add_all(
+                Page(task_id=task_id, index=p.index, type=p.type, content=p.content, status=states.PAGE_PENDING,
+                     updated_at=now)
+                for p in checked
+            )
+        await self._queue.enqueue(task_id)
+        return task, True
+
+    # --- reading ---
+    async def get(self, user_id: int, task_id: str, kind: str | None = None) -> tuple[Task, list[Page]]:
+        """The task and its pages; TaskNotFound also for other users' tasks, so ids cannot be probed."""
+        async with self._db.read() as s:
+            task = await s.get(Task, task_id)
+            if task is None or task.user_id != user_id or (kind is not None and task.kind != kind):
+                raise TaskNotFound("No such task.")
+            pages = (await s.scalars(select(Page).where(Page.task_id == task_id).order_by(Page.index))).all()
+        return task, list(pages)
+
+    async def owner_of(self, task_id: str) -> int | None:
+        async with self._db.read() as s:
+            return await s.scalar(select(Task.user_id).where(Task.id == task_id))
+
+    async def history(self, user_id: int, page: int, page_size: int) -> tuple[list[tuple[Task, Page | None]], int]:
+        async with self._db.read() as s:
+            total = await s.scalar(select(func.count()).select_from(Task).where(Task.user_id == user_id)) or 0
+            tasks = (
+                await s.scalars(
+                    select(Task).where(Task.user_id == user_id).order_by(Task.created_at.desc(), Task.id)
+                    .offset((page - 1) * page_size).limit(page_size)
+                )
+            ).all()
+            covers = {
+                p.task_id: p
+                for p in (
+                    await s.scalars(
+                        select(Page).where(Page.task_id.in_([t.id for t in tasks]), Page.status == states.PAGE_DONE)
+                        .order_by(Page.index.desc())
+                    )
+                ).all()
+            }
+        return [(t, covers.get(t.id)) for t in tasks], total
+
+    async def stream_is_over(self, task_id: str, after: int) -> bool:
+        """True when the client already holds the log's last event and that event is `finish`."""
+        last = await self._events.last_id(task_id)
+        if last == 0 or after < last:
+            return False
+        tail = await self._events.read_after(task_id, last - 1, limit=1)
+        return bool(tail) and tail[0].event == "finish"
+
+    # --- changing ---
+    async def cancel(self, user_id: int, task_id: str) -> Task:
+        task, pages = await self.get(user_id, task_id)
+        async with self._db.write() as s:
+            changed = await s.execute(
+                update(Task).where(Task.id == task_id, Task.status.in_(states.ACTIVE))
+                .values(status=states.CANCELLED, updated_at=utcnow(), finished_at=utcnow())
+            )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            raise TaskConflict(f"The task is already {task.status}; only queued or running tasks can be cancelled.")
+        await self._queue.cancel(task_id)
+        async with self._db.read() as s:
+            pages = (await s.scalars(select(Page).where(Page.task_id == task_id))).all()
+        done = [p for p in pages if p.status == states.PAGE_DONE]
+        await self._events.append(
+            task_id, "finish",
+            {"success": False, "cancelled": True, "task_id": task_id, "total": len(pages), "completed": len(done),
+             "failed": sum(p.status == states.PAGE_ERROR for p in pages), "images": []},
+            dedupe_key=states.finish_key(task.round),
+        )
+        task.status = states.CANCELLED
+        return task
+
+    async def rerun_pages(self, user_id: int, task_id: str, indexes: list[int] | None) -> Task:
+        """Queue pages again: the failed ones (indexes None) or the given ones. Only for finished tasks."""
+        task, pages = await self.get(user_id, task_id, kind=states.GENERATE)
+        if task.status not in states.TERMINAL:
+            raise TaskConflict("The task is still running; wait for it to finish or cancel it.")
+        known = {p.index for p in pages}
+        if indexes is not None and not set(indexes) <= known:
+            raise InvalidInput("invalid_page_index", f"This task has pages 0–{len(pages) - 1}.")
+        chosen = [p.index for p in pages if p.status == states.PAGE_ERROR] if indexes is None else indexes
+        if not chosen:
+            raise TaskConflict("No page to retry: every page is done.")
+        async with self._db.write() as s:
+            await self._check_capacity(s, user_id)
+            await s.execute(
+                update(Page).where(Page.task_id == task_id, Page.index.in_(chosen))
+                .values(status=states.PAGE_PENDING, error=None, retryable=None, updated_at=utcnow())
+            )
+            await s.execute(
+                update(Task).where(Task.id == task_id).values(
+                    status=states.QUEUED, round=Task.round + 1, updated_at=utcnow(), finished_at=None
+                )
+            )
+        # An event after the old `finish`: a client resuming from that finish now gets a stream, not a 204.
+        task, _ = await self.get(user_id, task_id)
+        await self._events.append(task_id, "retry", {"task_id": task_id, "round": task.round, "indexes": chosen},
+                                  dedupe_key=f"retry:{task.round}")
+        await self._queue.enqueue(task_id)
+        return task
+
+    async def delete(self, user_id: int, task_id: str) -> None:
+        task, _ = await self.get(user_id, task_id)
+        if task.status in states.ACTIVE:
+            raise TaskConflict("The task is still running; cancel it first.")
+        async with self._db.write() as s:
+            await s.execute(sql_delete(TaskEvent).where(TaskEvent.task_id == task_id))
+            await s.execute(sql_delete(Page).where(Page.task_id == task_id))
+            await s.execute(sql_delete(Task).where(Task.id == task_id))
+        for root in (self._images, self._uploads):
+            shutil.rmtree(root / task_id, ignore_errors=True)

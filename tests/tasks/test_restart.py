@@ -1,0 +1,53 @@
+"""A server killed mid-task: on restart the task finishes, done pages are not redone, the stream loses nothing."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from tests.support.client import new_account, read_stream, start_generation
+
+
+def test_killed_server_resumes_task_and_stream(make_server) -> None:  # type: ignore[no-untyped-def]
+    live = make_server(offline_delay=0.3, page_concurrency=2)
+    live.start()
+    with httpx.Client(base_url=live.url, timeout=30) as http:
+        account = new_account(http)
+        task_id = start_generation(http, account, 12)
+        status, got = read_stream(http, task_id, account, max_events=8)
+        assert status == 200 and not got.finished
+        live.kill()
+        before = {e[2]["index"] for e in got.events if e[1] == "complete"}
+        live.start()
+        status, got = read_stream(http, task_id, account, after=got.last_id, received=got)
+        assert status == 200 and got.finished
+    assert got.ids == list(range(1, got.last_id + 1))
+    completes = [e[2]["index"] for e in got.events if e[1] == "complete"]
+    assert sorted(completes) == list(range(12))  # each page's result exactly once
+    finish = got.events[-1][2]
+    assert finish["completed"] == 12 and finish["failed"] == 0
+    # Pages finished before the crash were not generated again.
+    progress_after_restart = [e[2]["index"] for e in got.events[8:] if e[1] == "progress"]
+    assert not before & set(progress_after_restart)
+    assert "resuming unfinished task" in live.logs()
+
+
+def test_stream_open_across_kill_is_resumed_by_the_client(make_server) -> None:  # type: ignore[no-untyped-def]
+    live = make_server(offline_delay=0.2, page_concurrency=1).start()
+    with httpx.Client(base_url=live.url, timeout=30) as http:
+        account = new_account(http)
+        task_id = start_generation(http, account, 6)
+        status, got = read_stream(http, task_id, account, max_events=3)
+        live.kill()
+        try:
+            read_stream(http, task_id, account, after=got.last_id, timeout=2)
+            raise AssertionError("the server is down; connecting must fail")
+        except httpx.ConnectError:
+            pass
+        live.start()
+        deadline = time.monotonic() + 30
+        while not got.finished and time.monotonic() < deadline:
+            status, got = read_stream(http, task_id, account, after=got.last_id, received=got)
+        assert got.ids == list(range(1, got.last_id + 1))
+        assert sorted(e[2]["index"] for e in got.events if e[1] == "complete") == list(range(6))

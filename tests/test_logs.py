@@ -1,0 +1,34 @@
+"""No token, ticket or signature reaches a log line, the uvicorn access log included."""
+
+from __future__ import annotations
+
+import httpx
+
+from inkstream.logs import redact
+from tests.support.client import new_account, read_stream, start_generation
+
+
+def test_redact_masks_query_tokens_bearer_and_bare_jwts() -> None:
+    line = 'GET /api/generate/stream/x?access_token=eyJa.bc.de&ticket=abc&last_event_id=3 Bearer abc.def'
+    out = redact(line)
+    assert "eyJa" not in out and "ticket=abc" not in out and "Bearer abc" not in out
+    assert "last_event_id=3" in out
+    assert "eyJhbGciOiJIUzI1NiJ9" not in redact("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl")
+
+
+def test_tokens_never_reach_the_server_logs(server, http: httpx.Client) -> None:  # type: ignore[no-untyped-def]
+    account = new_account(http, "logged")
+    task_id = start_generation(http, account, 1)
+    r = http.get(f"/api/generate/stream/{task_id}", params={"access_token": account.access_token})
+    assert r.status_code == 200
+    ticket = http.post(f"/api/generate/{task_id}/stream-ticket", headers=account.headers).json()["ticket"]
+    http.get(f"/api/generate/stream/{task_id}", params={"ticket": ticket})
+    http.get("/api/auth/me", params={"access_token": account.access_token})
+    _, got = read_stream(http, task_id, account)
+    image_url = next(e[2]["image_url"] for e in got.events if e[1] == "complete")
+    http.get(image_url)
+    logs = server.logs()
+    assert f"/api/generate/stream/{task_id}" in logs  # the access log is on, so the check means something
+    for secret in (account.access_token, account.refresh_token, ticket, image_url.split("sig=")[1]):
+        assert secret not in logs
+    assert "access_token=[REDACTED]" in logs
