@@ -60,6 +60,7 @@ async def stream(
         present=lambda e: event_view(e, svc.images, user_id),
     )
     return EventSourceResponse(
-        events, ping=None, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        # ping=0: our own `heartbeat` events replace sse-starlette's comment pings.
+        events, ping=0, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         send_timeout=30,
     )
