@@ -30,8 +30,8 @@ class EventLog(Protocol):
 
     async def last_id(self, task_id: str) -> int: ...
 
-    async def wait(self, task_id: str, after: int, timeout: float) -> None:
-        """Return when an event with id > after may exist, or after `timeout` seconds."""
+    async def wait(self, task_id: str, after: int, max_wait: float) -> None:
+        """Return when an event with id > after may exist, or after `max_wait` seconds."""
         ...
 
     async def close(self) -> None: ...

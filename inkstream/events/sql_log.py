@@ -69,7 +69,7 @@ class SqlEventLog:
             value = await s.scalar(select(Task.last_event_id).where(Task.id == task_id))
             return int(value or 0)
 
-    async def wait(self, task_id: str, after: int, timeout: float) -> None:
+    async def wait(self, task_id: str, after: int, max_wait: float) -> None:
         signal = self._signals.get(task_id)
         if signal is None:
             signal = asyncio.Event()
@@ -78,9 +78,9 @@ class SqlEventLog:
         if await self.last_id(task_id) > after:
             return
         if self._poll_interval is not None:
-            timeout = min(timeout, self._poll_interval)
+            max_wait = min(max_wait, self._poll_interval)
         try:
-            await asyncio.wait_for(signal.wait(), timeout)
+            await asyncio.wait_for(signal.wait(), max_wait)
         except TimeoutError:
             pass
 

@@ -109,7 +109,8 @@ class TaskRunner:
     async def _run_page(self, task: Task, page: Page, total: int, refs: list[bytes]) -> None:
         await self._set_page(task.id, page.index, status=states.PAGE_GENERATING)
         await self._events.append(
-            task.id, "progress", {"index": page.index, "status": "generating", "current": page.index + 1, "total": total}
+            task.id, "progress",
+            {"index": page.index, "status": "generating", "current": page.index + 1, "total": total},
         )
         request = PageRequest(
             page=OutlinePage(page.index, page.type, page.content),  # type: ignore[arg-type]

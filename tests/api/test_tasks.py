@@ -107,7 +107,8 @@ def test_idempotency_key_returns_the_same_task(http: httpx.Client, account: Acco
     second = http.post("/api/generate", json={"pages": pages(2)}, headers=headers)
     assert first.status_code == 202 and second.status_code == 200
     assert first.json()["task_id"] == second.json()["task_id"]
-    bad = http.post("/api/generate", json={"pages": pages(2)}, headers={**account.headers, "Idempotency-Key": "has space"})
+    bad = http.post("/api/generate", json={"pages": pages(2)},
+                    headers={**account.headers, "Idempotency-Key": "has space"})
     assert (bad.status_code, bad.json()["code"]) == (422, "invalid_idempotency_key")
 
 

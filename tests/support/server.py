@@ -39,7 +39,7 @@ class LiveServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it until it exits
         self._proc = subprocess.Popen(
-            [*os.environ.get("INKSTREAM_TEST_SERVER_CMD", f"{sys.executable} -m inkstream").split(), "serve"], env=self.env(), stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "inkstream", "serve"], env=self.env(), stdout=log, stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

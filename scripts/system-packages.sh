@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Debian packages the tests and the card renderer need: Chromium (browser tests), CJK and colour-emoji fonts.
+set -euo pipefail
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
+[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
+command -v fc-match >/dev/null || missing+=(fontconfig)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+fi
