@@ -1,8 +1,11 @@
-"""The page runner: executes one task's pages through the generators and records every step as an event.
+"""The page runner: executes a task's outline or pages through the generators and records every step as an event.
+
+Its entry points work for both queues: the in-process queue calls `run(task_id)` (all pages, then finish); a
+distributed worker calls `run_outline`, or `run_page` + `finish_if_complete` once per page job.
 
 Order of effects for a page: image file written → `complete` appended (dedupe key per page and round) → page
-marked done. A crash anywhere in between re-runs the page on resume, and the dedupe key keeps its `complete`
-from appearing twice.
+marked done. A crash anywhere in between re-runs the page, and the dedupe key keeps its `complete` from appearing
+twice. `finish` is appended before the task's status changes, for the same reason.
 """
 
 from __future__ import annotations
@@ -27,6 +30,12 @@ from inkstream.tasks import states
 log = logging.getLogger(__name__)
 
 
+def _failure(exc: GeneratorError | TimeoutError, what: str) -> tuple[str, bool]:
+    if isinstance(exc, GeneratorError):
+        return exc.message, exc.retryable
+    return f"{what} timed out.", True
+
+
 class TaskRunner:
     def __init__(
         self,
@@ -48,33 +57,63 @@ class TaskRunner:
         self._page_concurrency = page_concurrency
         self._page_timeout = page_timeout
 
-    async def run(self, task_id: str) -> None:
+    async def claim(self, task_id: str) -> Task | None:
+        """Mark a queued task running; returns it while it is active, None when there is nothing to do."""
         async with self._db.write() as s:
             task = await s.get(Task, task_id)
             if task is None or task.status not in states.ACTIVE:
-                return
-            task.status, task.updated_at = states.RUNNING, utcnow()
-        refs = load_reference_images(self._uploads, task_id, task.reference_images)
-        if task.kind == states.OUTLINE:
-            await self._run_outline(task, refs)
-        else:
-            await self._run_pages(task, refs)
+                return None
+            if task.status == states.QUEUED:
+                task.status, task.updated_at = states.RUNNING, utcnow()
+            return task
 
-    async def _run_outline(self, task: Task, refs: list[bytes]) -> None:
+    async def pending_pages(self, task_id: str) -> list[int]:
+        async with self._db.read() as s:
+            return list(
+                (
+                    await s.scalars(
+                        select(Page.index).where(
+                            Page.task_id == task_id, Page.status.in_((states.PAGE_PENDING, states.PAGE_GENERATING))
+                        ).order_by(Page.index)
+                    )
+                ).all()
+            )
+
+    async def run(self, task_id: str) -> None:
+        """Run a whole task in this process."""
+        task = await self.claim(task_id)
+        if task is None:
+            return
+        if task.kind == states.OUTLINE:
+            await self.run_outline(task_id)
+            return
+        slots = asyncio.Semaphore(self._page_concurrency)
+
+        async def one(index: int) -> None:
+            async with slots:
+                await self.run_page(task_id, index)
+
+        await asyncio.gather(*(one(i) for i in await self.pending_pages(task_id)))
+        await self.finish_if_complete(task_id)
+
+    # --- outline ---
+    async def run_outline(self, task_id: str) -> None:
+        task = await self.claim(task_id)
+        if task is None:
+            return
+        refs = load_reference_images(self._uploads, task_id, task.reference_images)
         await self._events.append(task.id, "progress", {"index": 0, "status": "generating", "current": 1, "total": 1})
         try:
             outline = await asyncio.wait_for(self._outline.generate_outline(task.topic, refs), self._page_timeout)
         except (GeneratorError, TimeoutError) as exc:
-            message = exc.message if isinstance(exc, GeneratorError) else "The outline generator timed out."
-            retryable = exc.retryable if isinstance(exc, GeneratorError) else True
+            message, retryable = _failure(exc, "The outline generator")
             await self._events.append(
                 task.id, "error", {"index": 0, "status": "error", "message": message, "retryable": retryable},
                 dedupe_key=states.error_key(0, task.round),
             )
             await self._finish_outline(task, None, message)
             return
-        result = {"raw": outline.raw, "pages": [asdict(p) for p in outline.pages]}
-        await self._finish_outline(task, result, None)
+        await self._finish_outline(task, {"raw": outline.raw, "pages": [asdict(p) for p in outline.pages]}, None)
 
     async def _finish_outline(self, task: Task, result: dict[str, Any] | None, error: str | None) -> None:
         async with self._db.write() as s:  # the result first: `finish` tells clients it can be read
@@ -86,56 +125,46 @@ class TaskRunner:
              "failed": 0 if result else 1, "images": [], "pages": result["pages"] if result else []},
             dedupe_key=states.finish_key(task.round),
         )
-        async with self._db.write() as s:
-            await s.execute(
-                update(Task).where(Task.id == task.id, Task.status == states.RUNNING).values(
-                    status=states.DONE if result else states.FAILED, updated_at=utcnow(), finished_at=utcnow()
-                )
-            )
+        await self._set_final_status(task.id, states.DONE if result else states.FAILED)
 
-    async def _run_pages(self, task: Task, refs: list[bytes]) -> None:
+    # --- pages ---
+    async def run_page(self, task_id: str, index: int) -> None:
+        """Generate one page unless it is already done or the task is no longer active."""
+        task = await self.claim(task_id)
+        if task is None:
+            return
         async with self._db.read() as s:
-            pages = (await s.scalars(select(Page).where(Page.task_id == task.id).order_by(Page.index))).all()
-        todo = [p for p in pages if p.status in (states.PAGE_PENDING, states.PAGE_GENERATING)]
-        slots = asyncio.Semaphore(self._page_concurrency)
-
-        async def one(page: Page) -> None:
-            async with slots:
-                await self._run_page(task, page, len(pages), refs)
-
-        await asyncio.gather(*(one(p) for p in todo))
-        await self._finish_pages(task)
-
-    async def _run_page(self, task: Task, page: Page, total: int, refs: list[bytes]) -> None:
-        await self._set_page(task.id, page.index, status=states.PAGE_GENERATING)
+            page = await s.get(Page, (task_id, index))
+            total = task.total
+        if page is None or page.status in (states.PAGE_DONE, states.PAGE_ERROR):
+            return
+        await self._set_page(task_id, index, status=states.PAGE_GENERATING)
         await self._events.append(
-            task.id, "progress",
-            {"index": page.index, "status": "generating", "current": page.index + 1, "total": total},
+            task_id, "progress", {"index": index, "status": "generating", "current": index + 1, "total": total}
         )
         request = PageRequest(
-            page=OutlinePage(page.index, page.type, page.content),  # type: ignore[arg-type]
-            total_pages=total, topic=task.topic, full_outline=task.full_outline, reference_images=refs,
-            style_seed=task.id,
+            page=OutlinePage(index, page.type, page.content),  # type: ignore[arg-type]
+            total_pages=total, topic=task.topic, full_outline=task.full_outline,
+            reference_images=load_reference_images(self._uploads, task_id, task.reference_images),
+            style_seed=task_id,
         )
         try:
             png = await asyncio.wait_for(self._image.generate_image(request), self._page_timeout)
         except (GeneratorError, TimeoutError) as exc:
-            message = exc.message if isinstance(exc, GeneratorError) else "Generating this page timed out."
-            retryable = exc.retryable if isinstance(exc, GeneratorError) else True
+            message, retryable = _failure(exc, "Generating this page")
             await self._events.append(
-                task.id, "error",
-                {"index": page.index, "status": "error", "message": message, "retryable": retryable},
-                dedupe_key=states.error_key(page.index, task.round),
+                task_id, "error", {"index": index, "status": "error", "message": message, "retryable": retryable},
+                dedupe_key=states.error_key(index, task.round),
             )
-            await self._set_page(task.id, page.index, status=states.PAGE_ERROR, error=message, retryable=retryable)
+            await self._set_page(task_id, index, status=states.PAGE_ERROR, error=message, retryable=retryable)
             return
-        file_name = await asyncio.to_thread(self._images.save, task.id, page.index, png)
+        file_name = await asyncio.to_thread(self._images.save, task_id, index, png)
         await self._events.append(
-            task.id, "complete",
-            {"index": page.index, "status": "done", "image_url": self._images.unsigned_url(task.id, file_name)},
-            dedupe_key=states.complete_key(page.index, task.round),
+            task_id, "complete",
+            {"index": index, "status": "done", "image_url": self._images.unsigned_url(task_id, file_name)},
+            dedupe_key=states.complete_key(index, task.round),
         )
-        await self._set_page(task.id, page.index, status=states.PAGE_DONE, image_file=file_name, error=None,
+        await self._set_page(task_id, index, status=states.PAGE_DONE, image_file=file_name, error=None,
                              retryable=None)
 
     async def _set_page(self, task_id: str, index: int, **values: Any) -> None:
@@ -144,24 +173,30 @@ class TaskRunner:
                 update(Page).where(Page.task_id == task_id, Page.index == index).values(**values, updated_at=utcnow())
             )
 
-    async def _finish_pages(self, task: Task) -> None:
-        # `finish` is appended before the status changes: a crash in between leaves the task active, the resume
-        # finds no page to run and appends the same (deduplicated) finish again.
+    async def finish_if_complete(self, task_id: str) -> bool:
+        """Append `finish` and set the final status once no page is left to run; safe to call from every job."""
         async with self._db.read() as s:
-            if await s.scalar(select(Task.status).where(Task.id == task.id)) != states.RUNNING:
-                return  # cancelled meanwhile: the cancel wrote its own finish
-            pages = (await s.scalars(select(Page).where(Page.task_id == task.id).order_by(Page.index))).all()
+            task = await s.get(Task, task_id)
+            if task is None or task.status != states.RUNNING:
+                return False  # not started, or cancelled meanwhile (the cancel wrote its own finish)
+            pages = (await s.scalars(select(Page).where(Page.task_id == task_id).order_by(Page.index))).all()
+        if any(p.status in (states.PAGE_PENDING, states.PAGE_GENERATING) for p in pages):
+            return False
         done = [p for p in pages if p.status == states.PAGE_DONE]
         failed = [p for p in pages if p.status == states.PAGE_ERROR]
         await self._events.append(
-            task.id, "finish",
-            {"success": not failed, "task_id": task.id, "total": len(pages), "completed": len(done),
+            task_id, "finish",
+            {"success": not failed, "task_id": task_id, "total": len(pages), "completed": len(done),
              "failed": len(failed), "failed_indices": [p.index for p in failed],
-             "images": [self._images.unsigned_url(task.id, p.image_file) for p in done if p.image_file]},
+             "images": [self._images.unsigned_url(task_id, p.image_file) for p in done if p.image_file]},
             dedupe_key=states.finish_key(task.round),
         )
+        await self._set_final_status(task_id, states.final_status(len(done), len(failed)))
+        return True
+
+    async def _set_final_status(self, task_id: str, status: str) -> None:
         async with self._db.write() as s:
             await s.execute(
-                update(Task).where(Task.id == task.id, Task.status == states.RUNNING)
-                .values(status=states.final_status(len(done), len(failed)), updated_at=utcnow(), finished_at=utcnow())
+                update(Task).where(Task.id == task_id, Task.status == states.RUNNING)
+                .values(status=status, updated_at=utcnow(), finished_at=utcnow())
             )
