@@ -28,13 +28,21 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _create_user(username: str, password: str, is_admin: bool) -> None:
-    from inkstream.auth.passwords import hash_password  # noqa: F401  (argon2 import cost paid here, not at start)
-    from inkstream.auth.rate_limit import FailureLimiter
-    from inkstream.auth.refresh import RefreshTokens
-    from inkstream.auth.service import AuthService
-    from inkstream.auth.tokens import TokenService
+def _worker(args: argparse.Namespace) -> int:
+    import logging.config
+
     from inkstream.config import Settings
+    from inkstream.logs import log_config
+    from inkstream.tasks.worker import serve_worker
+
+    logging.config.dictConfig(log_config(args.log_level.upper()))
+    asyncio.run(serve_worker(Settings()))
+    return 0
+
+
+async def _create_user(username: str, password: str, is_admin: bool) -> None:
+    from inkstream.config import Settings
+    from inkstream.services import build_auth
     from inkstream.storage.database import Database
 
     settings = Settings()
@@ -42,10 +50,7 @@ async def _create_user(username: str, password: str, is_admin: bool) -> None:
     db = Database(settings.sqlalchemy_url)
     try:
         await db.migrate()
-        tokens = TokenService(settings.signing_key, settings.access_token_ttl, settings.stream_ticket_ttl)
-        auth = AuthService(db, tokens, RefreshTokens(db, settings.refresh_token_ttl), FailureLimiter(1, 1),
-                           FailureLimiter(1, 1))
-        user = await auth.register(username, password, is_admin=is_admin)
+        user = await build_auth(settings, db).register(username, password, is_admin=is_admin)
         print(f"created user {user.username} (id {user.id}{', admin' if user.is_admin else ''})")
     finally:
         await db.close()
@@ -73,11 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(func=_serve)
 
+    worker = sub.add_parser("worker", help="run page jobs from the Redis queue (distributed mode)")
+    worker.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    worker.set_defaults(func=_worker)
+
     user = sub.add_parser("user", help="manage accounts").add_subparsers(dest="user_command", required=True)
     create = user.add_parser("create", help="create an account (password from INKSTREAM_NEW_PASSWORD or a prompt)")
     create.add_argument("username")
     create.add_argument("--admin", action="store_true")
     create.set_defaults(func=_user_create)
+
     return parser
 
 

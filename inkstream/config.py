@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     max_running_tasks_per_user: int = Field(3, ge=1)
 
     page_concurrency: int = Field(4, ge=1)
+    page_timeout: float = Field(600.0, gt=0)
+
+    # Distributed mode (INKSTREAM_REDIS_URL set): names in Redis, retention, workers.
+    redis_prefix: str = "inkstream"
+    event_retention_seconds: int = Field(3600, ge=1)  # how long a finished task's stream stays in Redis
+    worker_concurrency: int = Field(8, ge=1)  # page jobs at once per `inkstream worker` process
+    sweep_interval: float = Field(15.0, gt=0)  # how often workers re-queue unfinished pages
     # Artificial per-page latency of the offline generators, for demos and tests that need a long task.
     offline_delay: float = Field(0.0, ge=0)
     providers_file: Path | None = None
@@ -69,6 +76,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return _async_driver(self.database_url)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'inkstream.db').resolve()}"
+
+    @property
+    def distributed(self) -> bool:
+        return bool(self.redis_url)
+
+    @property
+    def queue_name(self) -> str:
+        return f"{self.redis_prefix}:queue"
 
     @property
     def images_dir(self) -> Path:

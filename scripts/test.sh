@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/system-packages.sh
+bash scripts/services.sh
 bash scripts/setup.sh
 .venv/bin/ruff check inkstream tests
 .venv/bin/pytest "$@"

@@ -1,22 +1,40 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.client import Account, new_account
-from tests.support.server import LiveServer
+from tests.support.server import Backend, LiveServer
+
+MODES = ["embedded", "distributed"]
+
+
+@pytest.fixture(scope="module", params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    """Every server-backed test runs on the embedded default and on PostgreSQL + Redis + a worker process."""
+    return str(request.param)
+
+
+def _backend(mode: str) -> Backend | None:
+    return Backend().create() if mode == "distributed" else None
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """One server per test module, on the embedded default, with a short heartbeat for the tests."""
-    live = LiveServer(tmp_path_factory.mktemp("server"), heartbeat_interval=1, max_running_tasks_per_user=50)
-    live.start()
-    yield live
-    live.stop()
+def server(mode: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One server per test module and mode, with a short heartbeat for the tests."""
+    backend = _backend(mode)
+    live = LiveServer(tmp_path_factory.mktemp(f"server-{mode}"), backend=backend, heartbeat_interval=1,
+                      max_running_tasks_per_user=50)
+    try:
+        live.start()
+        yield live
+    finally:
+        live.stop()
+        if backend:
+            backend.drop()
 
 
 @pytest.fixture
@@ -31,15 +49,21 @@ def account(http: httpx.Client) -> Account:
 
 
 @pytest.fixture
-def make_server(tmp_path: Path) -> Iterator[type]:
-    """Start servers with particular settings; all are stopped after the test."""
+def make_server(mode: str, tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Start servers with particular settings (in the module's mode); all are stopped after the test."""
     started: list[LiveServer] = []
+    backends: list[Backend] = []
 
     def make(**settings: object) -> LiveServer:
-        live = LiveServer(tmp_path / f"server{len(started)}", **settings)
+        backend = _backend(mode)
+        if backend:
+            backends.append(backend)
+        live = LiveServer(tmp_path / f"server{len(started)}", backend=backend, **settings)
         started.append(live)
         return live
 
-    yield make  # type: ignore[misc]
+    yield make
     for live in started:
         live.stop()
+    for backend in backends:
+        backend.drop()

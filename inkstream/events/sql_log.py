@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import select, update
@@ -24,6 +25,15 @@ class SqlEventLog:
     async def append(
         self, task_id: str, event: str, data: dict[str, Any], *, dedupe_key: str | None = None
     ) -> StoredEvent:
+        stored, _ = await self.append_durably(task_id, event, data, dedupe_key=dedupe_key)
+        return stored
+
+    async def append_durably(
+        self, task_id: str, event: str, data: dict[str, Any], *, dedupe_key: str | None = None,
+        before_commit: Callable[[StoredEvent], Awaitable[None]] | None = None,
+    ) -> tuple[StoredEvent, bool]:
+        """Append; returns (event, created). `before_commit` runs while the task row is locked, so a mirror of
+        the log (Redis Streams) receives events of one task in id order."""
         async with self._db.write() as s:
             # Taking the next id first locks the task row, so concurrent appends of one task serialise here
             # and the dedupe check below sees every committed event.
@@ -38,21 +48,40 @@ class SqlEventLog:
             if dedupe_key is not None:
                 existing = (
                     await s.execute(
-                        select(TaskEvent).where(TaskEvent.task_id == task_id, TaskEvent.dedupe_key == dedupe_key)
+                        select(TaskEvent.id, TaskEvent.event, TaskEvent.data)
+                        .where(TaskEvent.task_id == task_id, TaskEvent.dedupe_key == dedupe_key)
                     )
-                ).scalar_one_or_none()
+                ).one_or_none()
                 if existing is not None:
                     await s.rollback()  # gives the id back: ids stay gap-free
-                    return StoredEvent(existing.id, existing.event, existing.data)
+                    return StoredEvent(existing.id, existing.event, existing.data), False
+            stored = StoredEvent(next_id, event, data)
             s.add(
                 TaskEvent(
                     task_id=task_id, id=next_id, event=event, data=data, dedupe_key=dedupe_key, created_at=utcnow()
                 )
             )
+            if before_commit is not None:
+                await before_commit(stored)
+        self.notify(task_id)
+        return stored, True
+
+    def notify(self, task_id: str) -> None:
+        """Wake this process's readers of `task_id`."""
         signal = self._signals.pop(task_id, None)
         if signal is not None:
             signal.set()
-        return StoredEvent(next_id, event, data)
+
+    def notify_all(self) -> None:
+        for task_id in list(self._signals.keys()):
+            self.notify(task_id)
+
+    def signal_for(self, task_id: str) -> asyncio.Event:
+        signal = self._signals.get(task_id)
+        if signal is None:
+            signal = asyncio.Event()
+            self._signals[task_id] = signal
+        return signal
 
     async def read_after(self, task_id: str, after: int, limit: int = 500) -> list[StoredEvent]:
         async with self._db.read() as s:
@@ -70,10 +99,7 @@ class SqlEventLog:
             return int(value or 0)
 
     async def wait(self, task_id: str, after: int, max_wait: float) -> None:
-        signal = self._signals.get(task_id)
-        if signal is None:
-            signal = asyncio.Event()
-            self._signals[task_id] = signal
+        signal = self.signal_for(task_id)
         # Checked after taking the signal, so an append landing between the caller's read and now is not missed.
         if await self.last_id(task_id) > after:
             return
@@ -85,5 +111,4 @@ class SqlEventLog:
             pass
 
     async def close(self) -> None:
-        for signal in list(self._signals.values()):
-            signal.set()
+        self.notify_all()

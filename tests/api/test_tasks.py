@@ -143,7 +143,7 @@ def test_outline_endpoint_does_not_show_generation_tasks(http: httpx.Client, acc
 
 
 def test_cancel_running_task_then_conflict(make_server) -> None:  # type: ignore[no-untyped-def]
-    live = make_server(offline_delay=0.5, page_concurrency=1).start()
+    live = make_server(offline_delay=0.5, page_concurrency=1, worker_concurrency=1).start()
     with httpx.Client(base_url=live.url, timeout=30) as http:
         account = new_account(http)
         task_id = start_generation(http, account, 10)

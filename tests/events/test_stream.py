@@ -145,7 +145,7 @@ def test_idle_stream_sends_heartbeats_without_ids(make_server) -> None:  # type:
 def test_stream_survives_token_expiry_and_resumes_exactly_once(make_server) -> None:  # type: ignore[no-untyped-def]
     """A 20-page task outlives a 2 s access token: the open stream keeps going; each reconnect refreshes first;
     every event arrives exactly once, in order."""
-    live = make_server(access_token_ttl=2, offline_delay=0.25, page_concurrency=2).start()
+    live = make_server(access_token_ttl=2, offline_delay=0.25, page_concurrency=2, worker_concurrency=2).start()
     with httpx.Client(base_url=live.url, timeout=30) as http:
         account = new_account(http)
         task_id = start_generation(http, account, 20)
@@ -168,7 +168,7 @@ def test_stream_survives_token_expiry_and_resumes_exactly_once(make_server) -> N
 
 
 def test_open_stream_outlives_its_token(make_server) -> None:  # type: ignore[no-untyped-def]
-    live = make_server(access_token_ttl=1, offline_delay=0.5, page_concurrency=1).start()
+    live = make_server(access_token_ttl=1, offline_delay=0.5, page_concurrency=1, worker_concurrency=1).start()
     with httpx.Client(base_url=live.url, timeout=30) as http:
         account = new_account(http)
         task_id = start_generation(http, account, 5)
