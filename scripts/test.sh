@@ -6,4 +6,5 @@ bash scripts/system-packages.sh
 bash scripts/services.sh
 bash scripts/setup.sh
 .venv/bin/ruff check inkstream tests
+.venv/bin/mypy inkstream
 .venv/bin/pytest "$@"

@@ -167,7 +167,7 @@ class TaskService:
 
     # --- changing ---
     async def cancel(self, user_id: int, task_id: str) -> Task:
-        task, pages = await self.get(user_id, task_id)
+        task, _ = await self.get(user_id, task_id)
         async with self._db.write() as s:
             changed = await s.execute(
                 update(Task).where(Task.id == task_id, Task.status.in_(states.ACTIVE))
@@ -176,8 +176,7 @@ class TaskService:
         if changed.rowcount != 1:  # type: ignore[attr-defined]
             raise TaskConflict(f"The task is already {task.status}; only queued or running tasks can be cancelled.")
         await self._queue.cancel(task_id)
-        async with self._db.read() as s:
-            pages = (await s.scalars(select(Page).where(Page.task_id == task_id))).all()
+        _, pages = await self.get(user_id, task_id)  # as they are now, after the runner stopped
         done = [p for p in pages if p.status == states.PAGE_DONE]
         await self._events.append(
             task_id, "finish",
