@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     # Artificial per-page latency of the offline generators, for demos and tests that need a long task.
     offline_delay: float = Field(0.0, ge=0)
     providers_file: Path | None = None
+    metrics_token: str = ""  # empty: /api/metrics answers loopback clients only
 
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> Settings:

@@ -32,3 +32,16 @@ def test_tokens_never_reach_the_server_logs(server, http: httpx.Client) -> None:
     for secret in (account.access_token, account.refresh_token, ticket, image_url.split("sig=")[1]):
         assert secret not in logs
     assert "access_token=[REDACTED]" in logs
+
+
+def test_metrics_count_streams_and_refreshes(server, http: httpx.Client) -> None:  # type: ignore[no-untyped-def]
+    account = new_account(http, "metered")
+    task_id = start_generation(http, account, 1)
+    read_stream(http, task_id, account)
+    http.get(f"/api/generate/stream/{task_id}")  # 401 token_missing
+    http.post("/api/auth/refresh", json={"refresh_token": "nope"})
+    text = http.get("/api/metrics").text
+    assert 'inkstream_sse_requests_total{outcome="opened"}' in text
+    assert 'inkstream_sse_requests_total{outcome="token_missing"}' in text
+    assert 'inkstream_token_refresh_total{outcome="token_invalid"}' in text
+    assert "inkstream_sse_streams_open" in text

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from inkstream.api.deps import CurrentUser, ServicesDep, client_ip
+from inkstream.api.metrics import TOKEN_REFRESHES
 from inkstream.api.schemas import Credentials, RefreshBody, TokenOut, UserOut
-from inkstream.errors import Forbidden
+from inkstream.errors import Forbidden, InkstreamError
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -27,7 +28,12 @@ async def login(body: Credentials, request: Request, svc: ServicesDep) -> TokenO
 
 @router.post("/refresh", response_model=TokenOut)
 async def refresh(body: RefreshBody, svc: ServicesDep) -> TokenOut:
-    pair = await svc.auth.refresh(body.refresh_token)
+    try:
+        pair = await svc.auth.refresh(body.refresh_token)
+    except InkstreamError as exc:
+        TOKEN_REFRESHES.labels(exc.code).inc()
+        raise
+    TOKEN_REFRESHES.labels("ok").inc()
     return TokenOut(**pair.__dict__)
 
 

@@ -1,0 +1,41 @@
+"""Prometheus metrics of this API node: the numbers the reference system never had (stream failures by reason,
+resumes, token refresh outcomes), served at GET /api/metrics."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
+
+from inkstream.api.deps import ServicesDep
+from inkstream.errors import Forbidden
+
+registry = CollectorRegistry()
+STREAMS_OPEN = Gauge("inkstream_sse_streams_open", "SSE streams open on this node", registry=registry)
+STREAM_REQUESTS = Counter(
+    "inkstream_sse_requests_total", "Stream requests by outcome (opened, resumed, finished_204, or error code)",
+    ["outcome"], registry=registry,
+)
+EVENTS_SENT = Counter("inkstream_sse_events_sent_total", "Task events written to SSE streams", registry=registry)
+TOKEN_REFRESHES = Counter(
+    "inkstream_token_refresh_total", "Refresh-token rotations by outcome (ok or error code)", ["outcome"],
+    registry=registry,
+)
+
+router = APIRouter(tags=["ops"])
+
+
+@router.get("/api/metrics", include_in_schema=False)
+async def metrics(request: Request, svc: ServicesDep,
+                  authorization: Annotated[str | None, Header()] = None) -> Response:
+    """With INKSTREAM_METRICS_TOKEN set, a matching Bearer token is required; without it, loopback clients only."""
+    token = svc.settings.metrics_token
+    if token:
+        given = (authorization or "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise Forbidden("Metrics need the metrics token.")
+    elif not request.client or request.client.host not in ("127.0.0.1", "::1"):
+        raise Forbidden("Metrics are served to loopback clients unless INKSTREAM_METRICS_TOKEN is set.")
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
