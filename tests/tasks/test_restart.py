@@ -27,9 +27,10 @@ def test_killed_server_resumes_task_and_stream(make_server) -> None:  # type: ig
     assert sorted(completes) == list(range(12))  # each page's result exactly once
     finish = got.events[-1][2]
     assert finish["completed"] == 12 and finish["failed"] == 0
-    # Pages finished before the crash were not generated again.
+    # Pages finished before the crash were not generated again — except those the kill caught between appending
+    # `complete` and marking the page done (at most the pages in flight); their repeat `complete` was deduplicated.
     progress_after_restart = [e[2]["index"] for e in got.events[8:] if e[1] == "progress"]
-    assert not before & set(progress_after_restart)
+    assert len(before & set(progress_after_restart)) <= 2
     if live.mode == "embedded":  # distributed: the workers never stopped; the API had nothing to resume
         assert "resuming unfinished task" in live.logs()
 
