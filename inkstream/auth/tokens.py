@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 
@@ -19,8 +20,9 @@ class TokenService:
         self.ticket_ttl = ticket_ttl
 
     def _sign(self, claims: dict[str, object], ttl: int) -> str:
-        now = int(time.time())
-        payload = {**claims, "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex}
+        now = time.time()
+        # Rounded up: a token always lives at least `ttl` seconds (truncating would cut a 1 s token to ~0).
+        payload = {**claims, "iat": int(now), "exp": math.ceil(now + ttl), "jti": uuid.uuid4().hex}
         return jwt.encode(payload, self._secret, algorithm=_ALGORITHM)
 
     def _decode(self, token: str, typ: str) -> dict[str, object]:

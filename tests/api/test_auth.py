@@ -72,11 +72,11 @@ def test_me_with_garbage_token_is_401_token_invalid(http: httpx.Client) -> None:
 
 
 def test_access_token_expires(make_server) -> None:  # type: ignore[no-untyped-def]
-    live = make_server(access_token_ttl=1).start()
+    live = make_server(access_token_ttl=2).start()
     with httpx.Client(base_url=live.url) as http:
         account = new_account(http)
         assert http.get("/api/auth/me", headers=account.headers).status_code == 200
-        time.sleep(2.1)
+        time.sleep(3.1)
         r = http.get("/api/auth/me", headers=account.headers)
         assert (r.status_code, r.json()["code"]) == (401, "token_expired")
         assert "token_expired" in r.headers["WWW-Authenticate"]
