@@ -32,6 +32,9 @@ class Settings(BaseSettings):
 
     access_token_ttl: int = Field(3600, ge=1)
     refresh_token_ttl: int = Field(30 * 24 * 3600, ge=60)
+    # A client whose refresh response was lost (network cut) presents the spent token again: within this many
+    # seconds, and while its successor is still unused, that is a retry, not theft. 0 turns the grace off.
+    refresh_retry_grace: int = Field(20, ge=0, le=300)
     stream_ticket_ttl: int = Field(60, ge=1, le=60)
     image_url_ttl: int = Field(24 * 3600, ge=10)
 

@@ -89,14 +89,41 @@ def test_refresh_rotates_and_reuse_revokes_the_family(http: httpx.Client, accoun
     refresh(http, account)
     second = account.refresh_token
     assert second != first
-    # The spent token comes back: someone copied it. Both it and its descendants die.
+    refresh(http, account)
+    third = account.refresh_token
+    # The spent token comes back after its successor was used: someone copied it. The whole family dies.
     r = http.post("/api/auth/refresh", json={"refresh_token": first})
     assert (r.status_code, r.json()["code"]) == (401, "refresh_token_reused")
-    r = http.post("/api/auth/refresh", json={"refresh_token": second})
+    r = http.post("/api/auth/refresh", json={"refresh_token": third})
     assert (r.status_code, r.json()["code"]) == (401, "refresh_token_reused")
     # Another login (another family) still works.
     login(http, account)
     refresh(http, account)
+
+
+def test_refresh_retried_after_a_lost_response_keeps_the_login(http: httpx.Client, account: Account) -> None:
+    first = account.refresh_token
+    lost = http.post("/api/auth/refresh", json={"refresh_token": first})
+    assert lost.status_code == 200  # ... but say the client never saw this answer
+    for _ in range(2):  # a retry of the same spent token, twice
+        retry = http.post("/api/auth/refresh", json={"refresh_token": first})
+        assert retry.status_code == 200, retry.text
+    newest = retry.json()["refresh_token"]
+    # Only the newest successor lives: the lost one was revoked (presenting it now is reuse).
+    r = http.post("/api/auth/refresh", json={"refresh_token": lost.json()["refresh_token"]})
+    assert (r.status_code, r.json()["code"]) == (401, "refresh_token_reused")
+    r = http.post("/api/auth/refresh", json={"refresh_token": newest})
+    assert (r.status_code, r.json()["code"]) == (401, "refresh_token_reused")
+
+
+def test_refresh_retry_grace_can_be_turned_off(make_server) -> None:  # type: ignore[no-untyped-def]
+    live = make_server(refresh_retry_grace=0).start()
+    with httpx.Client(base_url=live.url, timeout=30) as http:
+        account = new_account(http)
+        first = account.refresh_token
+        assert http.post("/api/auth/refresh", json={"refresh_token": first}).status_code == 200
+        r = http.post("/api/auth/refresh", json={"refresh_token": first})
+        assert (r.status_code, r.json()["code"]) == (401, "refresh_token_reused")
 
 
 def test_refresh_with_unknown_token_is_401(http: httpx.Client) -> None:
