@@ -55,7 +55,7 @@ async def build_core(settings: Settings) -> Core:
         await redis_log.start()
         events = redis_log
     else:
-        events = SqlEventLog(db)
+        events = SqlEventLog(db, single_writer=True)
     images = ImageStore(settings.images_dir, settings.signing_key, settings.image_url_ttl)
     outline_gen, image_gen = build_generators(settings)
     runner = TaskRunner(db, events, images, settings.uploads_dir, outline_gen, image_gen,
@@ -72,7 +72,7 @@ def build_queue(core: Core) -> TaskQueue:
 def build_auth(settings: Settings, db: Database) -> AuthService:
     tokens = TokenService(settings.signing_key, settings.access_token_ttl, settings.stream_ticket_ttl)
     return AuthService(
-        db, tokens, RefreshTokens(db, settings.refresh_token_ttl),
+        db, tokens, RefreshTokens(db, settings.refresh_token_ttl, settings.refresh_retry_grace),
         FailureLimiter(settings.login_max_failures, settings.login_window_seconds),
         FailureLimiter(settings.login_max_failures_per_ip, settings.login_window_seconds),
     )

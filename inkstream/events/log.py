@@ -30,8 +30,13 @@ class EventLog(Protocol):
 
     async def last_id(self, task_id: str) -> int: ...
 
-    async def wait(self, task_id: str, after: int, max_wait: float) -> None:
-        """Return when an event with id > after may exist, or after `max_wait` seconds."""
+    async def wait(self, task_id: str, after: int, max_wait: float) -> bool:
+        """Return when an event with id > after may exist, or after `max_wait` seconds. False: certainly nothing
+        new (the caller may skip its read)."""
+        ...
+
+    def forget(self, task_id: str) -> None:
+        """Drop anything cached about a task whose events were deleted."""
         ...
 
     async def close(self) -> None: ...

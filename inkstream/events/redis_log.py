@@ -15,6 +15,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
+from collections import OrderedDict
 from typing import Any
 
 from redis.asyncio import Redis
@@ -27,6 +29,10 @@ log = logging.getLogger(__name__)
 
 # While Redis is unreachable nobody rings the doorbell: readers poll the database this often instead.
 _DEGRADED_POLL = 1.0
+# While subscribed, a quiet task's stream head is confirmed against Redis at most this often (not per heartbeat
+# per reader): the bound on how late a reader sees an event whose doorbell ring was never sent.
+_RECHECK = 30.0
+_HEADS_KEPT = 50_000
 
 
 class RedisEventLog:
@@ -38,6 +44,10 @@ class RedisEventLog:
         self._retention = retention_seconds
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = False
+        # Bumped on every (re)subscription and every loss of it: rings may have been missed across a change.
+        self._epoch = 0
+        # task -> (newest event id known, epoch it was learnt in, when Redis last confirmed it)
+        self._heads: OrderedDict[str, tuple[int, int, float]] = OrderedDict()
 
     def _key(self, task_id: str) -> str:
         return f"{self._prefix}:events:{task_id}"
@@ -96,17 +106,51 @@ class RedisEventLog:
     async def last_id(self, task_id: str) -> int:
         return await self._sql.last_id(task_id)
 
-    async def wait(self, task_id: str, after: int, max_wait: float) -> None:
+    def forget(self, task_id: str) -> None:
+        self._sql.forget(task_id)
+        self._heads.pop(task_id, None)
+
+    async def wait(self, task_id: str, after: int, max_wait: float) -> bool:
         signal = self._sql.signal_for(task_id)
-        try:  # checked after taking the signal: an event landing since the caller's read is not missed
-            top = await self._redis.xrevrange(self._key(task_id), count=1)
-            if top and int(top[0][0].split(b"-")[1]) > after:
-                return
-            healthy = self._subscribed
-        except (RedisError, OSError):
-            healthy = False
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(signal.wait(), max_wait if healthy else min(max_wait, _DEGRADED_POLL))
+        epoch = self._epoch
+        # Checked after taking the signal: an event landing since the caller's read is not missed.
+        if await self._head(task_id, epoch) > after:
+            return True
+        healthy = self._subscribed
+        try:
+            async with asyncio.timeout(max_wait if healthy else min(max_wait, _DEGRADED_POLL)):
+                await signal.wait()
+        except TimeoutError:
+            # Unrung while subscribed the whole time: no append was announced, so the caller may skip its read.
+            return not (healthy and self._subscribed and self._epoch == epoch)
+        return True
+
+    async def _head(self, task_id: str, epoch: int) -> int:
+        """The task's newest event id as far as this node knows: from the doorbell while subscribed, checked
+        against the database at most every _RECHECK seconds per task (the safety net for a ring that was never
+        sent, e.g. a writer that lost Redis while this node did not)."""
+        known = self._heads.get(task_id)
+        now = time.monotonic()
+        if known is not None and known[1] == epoch and now - known[2] < _RECHECK:
+            return known[0]
+        # From the database, not the Redis mirror: an append whose mirror write and ring both failed is only there.
+        head = await self._sql.last_id(task_id)
+        self._note_head(task_id, head, epoch, now)
+        return head
+
+    def _note_head(self, task_id: str, head: int, epoch: int, checked_at: float) -> None:
+        known = self._heads.pop(task_id, None)
+        if known is not None and known[1] == epoch:
+            head = max(head, known[0])  # a ring may have come in while Redis was being asked
+        self._heads[task_id] = (head, epoch, checked_at)
+        if len(self._heads) > _HEADS_KEPT:
+            self._heads.popitem(last=False)
+
+    def _rung(self, task_id: str, event_id: int) -> None:
+        known = self._heads.get(task_id)
+        if known is not None and known[1] == self._epoch:
+            self._heads[task_id] = (max(known[0], event_id), known[1], known[2])
+        self._sql.notify(task_id)
 
     async def _listen(self) -> None:
         delay = 0.2
@@ -115,15 +159,22 @@ class RedisEventLog:
             try:
                 await pubsub.subscribe(self._channel)
                 self._subscribed = True
+                self._epoch += 1  # what was learnt before this subscription is re-checked
                 self._sql.notify_all()  # rings may have been missed while (re)subscribing
                 delay = 0.2
-                async for message in pubsub.listen():
-                    if message.get("type") == "message":
-                        self._sql.notify(message["data"].decode().split(" ", 1)[0])
+                while True:
+                    # get_message with its own timeout, not listen(): listen() reads under the client's
+                    # socket_timeout (5 s), so a quiet channel raised TimeoutError every 5 s, which looked like a
+                    # lost doorbell and woke every reader of every task (notify_all).
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    if message is not None and message.get("type") == "message":
+                        task_id, _, event_id = message["data"].decode().partition(" ")
+                        self._rung(task_id, int(event_id) if event_id.isdigit() else 0)
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
                 self._subscribed = False
+                self._epoch += 1
                 log.warning("doorbell lost (%s); reconnecting in %.1fs", type(exc).__name__, delay)
                 self._sql.notify_all()
                 await asyncio.sleep(delay)

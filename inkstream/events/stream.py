@@ -35,19 +35,22 @@ async def task_stream(
     yield ServerSentEvent(retry=retry_ms, comment="inkstream")
     cursor = after
     quiet_since = time.monotonic()
+    maybe_new = True
     while True:
-        batch = await log.read_after(task_id, cursor)
-        for stored in batch:
-            yield ServerSentEvent(id=str(stored.id), event=stored.event, data=_encode(present(stored)))
-            cursor = stored.id
-            if stored.event == TERMINAL_EVENT:
-                return
-        if batch:
-            quiet_since = time.monotonic()
-            continue
+        if maybe_new:
+            batch = await log.read_after(task_id, cursor)
+            for stored in batch:
+                yield ServerSentEvent(id=str(stored.id), event=stored.event, data=_encode(present(stored)))
+                cursor = stored.id
+                if stored.event == TERMINAL_EVENT:
+                    return
+            if batch:
+                quiet_since = time.monotonic()
+                continue
         remaining = heartbeat_interval - (time.monotonic() - quiet_since)
         if remaining <= 0:
+            # A heartbeat needs no read of its own: the wait below says whether anything may have arrived.
             yield ServerSentEvent(event="heartbeat", data=_encode({"ts": time.time()}))
             quiet_since = time.monotonic()
-            continue
-        await log.wait(task_id, cursor, remaining)
+            remaining = heartbeat_interval
+        maybe_new = await log.wait(task_id, cursor, remaining)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inkstream.errors import InvalidInput, TaskConflict, TaskNotFound, TooManyTasks
@@ -21,6 +23,9 @@ from inkstream.tasks import states
 from inkstream.tasks.queue import TaskQueue
 
 PAGE_TYPES = ("cover", "content", "summary")
+
+
+_OWNER_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class TaskService:
         self._uploads = uploads_dir
         self._images = images_dir
         self._limits = limits
+        self._owners: OrderedDict[str, int] = OrderedDict()
 
     # --- creating ---
     def _check_topic(self, topic: str, *, required: bool) -> str:
@@ -99,13 +105,38 @@ class TaskService:
         topic = self._check_topic(topic, required=kind == states.OUTLINE)
         checked = self._check_pages(pages or []) if kind == states.GENERATE else []
         task_id = uuid.uuid4().hex
+        try:
+            task = await self._insert(user_id, kind, task_id, topic, checked, full_outline, reference_images,
+                                      idempotency_key)
+        except IntegrityError:
+            # Two requests with one Idempotency-Key raced (PostgreSQL runs them concurrently): the other one won.
+            shutil.rmtree(self._uploads / task_id, ignore_errors=True)
+            async with self._db.read() as s:
+                existing = await self._existing(s, user_id, idempotency_key)
+            if idempotency_key is None or existing is None:
+                raise
+            return self._same_request(existing, kind), False
+        if task.id != task_id:
+            return self._same_request(task, kind), False
+        await self._queue.enqueue(task_id)
+        return task, True
+
+    @staticmethod
+    def _same_request(existing: Task, kind: str) -> Task:
+        if existing.kind != kind:
+            raise InvalidInput("idempotency_key_reused", "This Idempotency-Key belongs to another request.")
+        return existing
+
+    async def _insert(
+        self, user_id: int, kind: str, task_id: str, topic: str, checked: list[PageInput], full_outline: str,
+        reference_images: list[tuple[bytes, str]] | None, idempotency_key: str | None,
+    ) -> Task:
+        """Insert the task and its pages; an existing task with this Idempotency-Key is returned instead."""
         now = utcnow()
         async with self._db.write() as s:
             existing = await self._existing(s, user_id, idempotency_key)
             if existing is not None:
-                if existing.kind != kind:
-                    raise InvalidInput("idempotency_key_reused", "This Idempotency-Key belongs to another request.")
-                return existing, False
+                return existing
             await self._check_capacity(s, user_id)
             ref_names = save_reference_images(self._uploads, task_id, reference_images or [])
             task = Task(
@@ -120,8 +151,7 @@ class TaskService:
                      updated_at=now)
                 for p in checked
             )
-        await self._queue.enqueue(task_id)
-        return task, True
+        return task
 
     # --- reading ---
     async def get(self, user_id: int, task_id: str, kind: str | None = None) -> tuple[Task, list[Page]]:
@@ -134,8 +164,17 @@ class TaskService:
         return task, list(pages)
 
     async def owner_of(self, task_id: str) -> int | None:
+        # A task's owner never changes: every stream open and image request asks, so remember the answers.
+        if (owner := self._owners.get(task_id)) is not None:
+            self._owners.move_to_end(task_id)
+            return owner
         async with self._db.read() as s:
-            return await s.scalar(select(Task.user_id).where(Task.id == task_id))
+            owner = await s.scalar(select(Task.user_id).where(Task.id == task_id))
+        if owner is not None:
+            self._owners[task_id] = owner
+            if len(self._owners) > _OWNER_CACHE_SIZE:
+                self._owners.popitem(last=False)
+        return owner
 
     async def history(self, user_id: int, page: int, page_size: int) -> tuple[list[tuple[Task, Page | None]], int]:
         async with self._db.read() as s:
@@ -224,5 +263,7 @@ class TaskService:
             await s.execute(sql_delete(TaskEvent).where(TaskEvent.task_id == task_id))
             await s.execute(sql_delete(Page).where(Page.task_id == task_id))
             await s.execute(sql_delete(Task).where(Task.id == task_id))
+        self._events.forget(task_id)
+        self._owners.pop(task_id, None)
         for root in (self._images, self._uploads):
             shutil.rmtree(root / task_id, ignore_errors=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -110,6 +112,28 @@ def test_idempotency_key_returns_the_same_task(http: httpx.Client, account: Acco
     bad = http.post("/api/generate", json={"pages": pages(2)},
                     headers={**account.headers, "Idempotency-Key": "has space"})
     assert (bad.status_code, bad.json()["code"]) == (422, "invalid_idempotency_key")
+
+
+def test_concurrent_requests_with_one_idempotency_key_make_one_task(http: httpx.Client, account: Account) -> None:
+    headers = {**account.headers, "Idempotency-Key": "double-click-42"}
+
+    clients = [httpx.Client(base_url=str(http.base_url), timeout=30) for _ in range(12)]
+    for c in clients:  # connected beforehand, so the requests leave together
+        c.get("/api/health")
+    start = threading.Barrier(len(clients))
+
+    def submit(c: httpx.Client) -> httpx.Response:
+        start.wait()
+        return c.post("/api/generate", json={"pages": pages(2)}, headers=headers)
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        answers = list(pool.map(submit, clients))
+    for c in clients:
+        c.close()
+    assert sorted(r.status_code for r in answers) == [200] * (len(clients) - 1) + [202]
+    assert len({r.json()["task_id"] for r in answers}) == 1
+    history = http.get("/api/history", headers=account.headers).json()
+    assert history["total"] == 1
 
 
 def test_status_shows_pages_and_signed_urls(http: httpx.Client, account: Account) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from inkstream.events import redis_log
 from inkstream.events.log import EventLog
 from inkstream.events.redis_log import RedisEventLog
 from inkstream.events.sql_log import SqlEventLog
@@ -32,7 +33,7 @@ async def event_log(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
         await redis_log.start()
         log = redis_log
     else:
-        log = SqlEventLog(db)
+        log = SqlEventLog(db, single_writer=True)  # as the embedded mode builds it
     try:
         yield log, db
     finally:
@@ -104,3 +105,78 @@ async def test_redis_mirror_loss_falls_back_to_the_database(event_log) -> None: 
     await log.append(task_id, "progress", {"n": 5})  # the mirror restarts at id 6: a gap before it
     assert [e.id for e in await log.read_after(task_id, 0)] == [1, 2, 3, 4, 5, 6]
     assert [e.id for e in await log.read_after(task_id, 5)] == [6]
+
+
+async def test_single_writer_memory_agrees_with_the_database(tmp_path: Path) -> None:
+    """The embedded log answers live readers from memory; what it says must be what the database holds."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'log.db'}")
+    await db.migrate()
+    log, plain = SqlEventLog(db, single_writer=True, tail_size=8), SqlEventLog(db)
+    try:
+        tasks = [await _task(db), await _task(db)]
+        await asyncio.gather(*(
+            log.append(t, "progress", {"n": n}, dedupe_key=f"k{n // 2}") for n in range(40) for t in tasks
+        ))
+        for t in tasks:
+            assert await log.last_id(t) == await plain.last_id(t) == 20
+            for cursor in range(0, 22):
+                truth = await plain.read_after(t, cursor, limit=5)
+                seen = await log.read_after(t, cursor, limit=5)
+                # Memory may return fewer (a batch ends where the remembered tail does), never other events.
+                assert bool(seen) == bool(truth) and seen == truth[: len(seen)], cursor
+        # Nothing new: the wait says so, so the stream skips its read; something new: it says maybe.
+        assert await log.wait(tasks[0], 20, 0.05) is False
+        waiter = asyncio.create_task(log.wait(tasks[0], 20, 5))
+        await asyncio.sleep(0.05)
+        await log.append(tasks[0], "progress", {"n": 99})
+        assert await asyncio.wait_for(waiter, 2) is True
+        assert [e.id for e in await log.read_after(tasks[0], 20)] == [21]
+        # A finished task is read from the database again, like any old one.
+        await log.append(tasks[0], "finish", {"success": True})
+        assert [e.event for e in await log.read_after(tasks[0], 20)] == ["progress", "finish"]
+    finally:
+        await log.close()
+        await db.close()
+
+
+async def test_distributed_readers_learn_of_news_from_the_doorbell_or_else_the_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    backend = await asyncio.to_thread(Backend().create)
+    db = Database(backend.database_url.replace("postgresql://", "postgresql+asyncpg://"))
+    await db.migrate()
+    redis = Redis.from_url(backend.redis_url)
+    reader, writer = (RedisEventLog(SqlEventLog(db), redis, backend.prefix, retention_seconds=60) for _ in range(2))
+    try:
+        for node in (reader, writer):
+            await node.start()
+        for _ in range(100):
+            if reader._subscribed and writer._subscribed:
+                break
+            await asyncio.sleep(0.05)
+        task_id = await _task(db)
+        await writer.append(task_id, "progress", {"n": 1})
+        await asyncio.sleep(0.3)  # its ring arrives (a ring only ever causes a spare read)
+        # Quiet and subscribed: the reader's wait says nothing is new, so its stream skips the read.
+        assert await reader.wait(task_id, 1, 0.2) is False
+        # Rung by another node: woken at once.
+        waiter = asyncio.create_task(reader.wait(task_id, 1, 5))
+        await asyncio.sleep(0.05)
+        await writer.append(task_id, "progress", {"n": 2})
+        assert await asyncio.wait_for(waiter, 2) is True
+        # An append whose mirror write and ring never happened (its writer lost Redis): the reader still learns of
+        # it from the database within the recheck period, and reads it from there.
+        monkeypatch.setattr(redis_log, "_RECHECK", 0.3)
+        await writer._sql.append_durably(task_id, "progress", {"n": 3})
+        seen = False
+        for _ in range(30):
+            if seen := await reader.wait(task_id, 2, 0.1):
+                break
+        assert seen
+        assert [e.data["n"] for e in await reader.read_after(task_id, 2)] == [3]
+    finally:
+        for node in (reader, writer):
+            await node.close()
+        await redis.aclose()
+        await db.close()
+        await asyncio.to_thread(backend.drop)

@@ -127,7 +127,7 @@ def test_legacy_access_token_query_parameter_is_accepted(finished_task, http: ht
 
 
 def test_idle_stream_sends_heartbeats_without_ids(make_server) -> None:  # type: ignore[no-untyped-def]
-    live = make_server(heartbeat_interval=0.3, offline_delay=1.5).start()
+    live = make_server(heartbeat_interval=0.3, offline_delay=3).start()
     with httpx.Client(base_url=live.url, timeout=30) as http:
         account = new_account(http)
         task_id = start_generation(http, account, 1)
@@ -138,7 +138,7 @@ def test_idle_stream_sends_heartbeats_without_ids(make_server) -> None:  # type:
                 if "event: finish" in text:
                     break
         blocks = [b for b in text.replace("\r\n", "\n").split("\n\n") if "event: heartbeat" in b]
-        assert len(blocks) >= 2
+        assert len(blocks) >= 2, text
         assert all("id:" not in b and '"ts":' in b for b in blocks)
 
 
