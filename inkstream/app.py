@@ -8,6 +8,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match, Mount
+from starlette.types import Scope
 
 from inkstream import __version__
 from inkstream.api import auth_routes, image_routes, metrics, stream_routes, task_routes
@@ -18,6 +20,15 @@ from inkstream.config import Settings
 from inkstream.services import build_auth, build_core, build_queue, build_tasks
 
 WEB_DIR = Path(__file__).parent / "web"
+
+
+class WebMount(Mount):
+    """The browser UI at "/", which never claims an /api path: a wrong method there stays a JSON 405, not a 404."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope.get("path", "").startswith("/api/"):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -47,6 +58,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     if (WEB_DIR / "index.html").is_file():
-        app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
+        app.router.routes.append(WebMount("/", app=StaticFiles(directory=WEB_DIR, html=True), name="web"))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Debian packages the tests and the card renderer need: Chromium (browser tests), CJK and colour-emoji fonts.
+# Debian packages the tests and the card renderer need: Chromium (browser tests), Node (unit tests of the web UI's
+# modules), CJK and colour-emoji fonts.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
+command -v node >/dev/null || missing+=(nodejs)
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
 [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
 command -v fc-match >/dev/null || missing+=(fontconfig)

@@ -1,0 +1,105 @@
+// Bootstraps the UI: session, API, hash router, header and language switch.
+
+import { makeApi, serviceInfo } from './api.js';
+import { Auth } from './auth.js';
+import { fill, h } from './dom.js';
+import { getLang, setLang, t } from './i18n.js';
+import { IdbTokenStore, MemoryTokenStore } from './token-store.js';
+import * as historyView from './views/history.js';
+import * as homeView from './views/home.js';
+import * as loginView from './views/login.js';
+import * as outlineView from './views/outline.js';
+import * as taskView from './views/task.js';
+
+const ROUTES = [
+  [/^#\/login$/, loginView, false],
+  [/^#\/outline\/([0-9a-f]{32})$/, outlineView, true],
+  [/^#\/task\/([0-9a-f]{32})$/, taskView, true],
+  [/^#\/history$/, historyView, true],
+  [/^(#\/?)?$/, homeView, true],
+];
+
+const overrides = window.INKSTREAM_CONFIG || {};
+const auth = new Auth({
+  fetch: window.fetch.bind(window), storage: window.localStorage, locks: navigator.locks || null,
+  BroadcastChannel: window.BroadcastChannel || null,
+  tokenStore: window.indexedDB ? new IdbTokenStore(window.indexedDB) : new MemoryTokenStore(),
+});
+const ctx = {
+  auth,
+  api: makeApi(auth),
+  info: { heartbeatInterval: null, aiOutline: false },
+  config: {
+    sse: { maxAttempts: 5, baseDelay: 1000, maxDelay: 15000, ...(overrides.sse || {}) },
+    heartbeatInterval: overrides.heartbeatInterval || null,
+  },
+  draft: { images: [] }, // reference images picked on the home page, kept in memory for the generate request
+  flash: null, // a message for the next page (e.g. why the user landed on the login page)
+  navigate(hash) {
+    if (location.hash === hash) route();
+    else location.hash = hash;
+  },
+  heartbeatInterval() { return ctx.config.heartbeatInterval || ctx.info.heartbeatInterval || 15; },
+};
+window.__inkstream = ctx; // for the diagnostics console and the browser tests
+
+let current = null; // {view, params, handle}
+
+function header() {
+  const user = auth.user();
+  const loggedIn = auth.isLoggedIn();
+  const here = location.hash || '#/';
+  return h('header.topbar',
+    h('a.brand', { href: '#/' }, h('span.brand-mark', '墨'), h('span.brand-name', t('app.name'))),
+    h('nav.nav',
+      loggedIn && h('a', { href: '#/', class: here === '#/' ? 'active' : '' }, t('nav.home')),
+      loggedIn && h('a', { href: '#/history', class: here === '#/history' ? 'active' : '' }, t('nav.history')),
+    ),
+    h('div.nav-right',
+      h('button.ghost.lang', { title: t('nav.langTitle'), 'data-test': 'lang',
+        onclick: () => { setLang(getLang() === 'zh' ? 'en' : 'zh'); route({ keep: true }); } }, t('nav.lang')),
+      loggedIn && user && h('span.user', user.username),
+      loggedIn && h('button.ghost', { onclick: () => auth.logout(), 'data-test': 'logout' }, t('nav.logout')),
+    ),
+  );
+}
+
+function route({ keep = false } = {}) {
+  const hash = location.hash.split('?')[0];
+  let match = null;
+  let entry = ROUTES[ROUTES.length - 1];
+  for (const candidate of ROUTES) {
+    match = hash.match(candidate[0]);
+    if (match) { entry = candidate; break; }
+  }
+  const [, view, needsLogin] = entry;
+  if (needsLogin && !auth.isLoggedIn()) {
+    ctx.afterLogin = location.hash;
+    location.hash = '#/login';
+    return;
+  }
+  const params = match ? match.slice(1) : [];
+  const same = keep && current && current.view === view && current.params.join() === params.join();
+  current?.handle?.dispose?.({ keep: same });
+  const root = document.getElementById('app');
+  const handle = view.render(ctx, ...params);
+  current = { view, params, handle };
+  fill(root, header(), h('main.page', { 'data-page': view.name || '' }, handle.el));
+  document.title = `${t('app.name')} · ${t('app.tagline')}`;
+}
+
+auth.on('logout', ({ reason, fromOtherTab }) => {
+  ctx.flash = reason === 'session_expired' ? t('login.sessionExpired')
+    : fromOtherTab ? t('login.loggedOutElsewhere') : null;
+  if (location.hash !== '#/login') ctx.afterLogin = location.hash;
+  ctx.navigate('#/login');
+});
+auth.on('login', ({ fromOtherTab }) => { if (fromOtherTab && location.hash === '#/login') ctx.navigate('#/'); });
+
+setLang(getLang());
+window.addEventListener('hashchange', () => route());
+serviceInfo(window.fetch.bind(window)).then((info) => {
+  ctx.info = info;
+  document.body.dataset.ai = info.aiOutline ? 'on' : 'off';
+});
+route();

@@ -1,0 +1,219 @@
+// The browser session: tokens in localStorage (a reload keeps the session), refresh coordinated across tabs.
+//
+// Refresh tokens rotate, and presenting a spent one revokes the whole login (`refresh_token_reused`). Two tabs
+// refreshing at once would therefore log the user out. So every refresh runs inside a Web Lock shared by all
+// tabs of the origin; inside it the refresh token is read again from storage, and if another tab rotated it
+// while we waited, its fresh tokens are used instead of refreshing again. Inside the lock the pair is read from
+// and written to IndexedDB (token-store.js explains why localStorage alone is not enough). A BroadcastChannel
+// tells the other tabs about refreshes and logouts. No DOM dependency: fetch, storage, locks, the token store
+// and the channel are injected.
+
+import { AuthFailed } from './sse-manager.js';
+import { MemoryTokenStore } from './token-store.js';
+
+export { AuthFailed };
+
+export const KEYS = Object.freeze({
+  access: 'inkstream.access_token',
+  refresh: 'inkstream.refresh_token',
+  user: 'inkstream.user',
+});
+
+const LOCK_NAME = 'inkstream-token-refresh';
+const CHANNEL_NAME = 'inkstream-auth';
+
+/** The JWT's payload, unverified (the server verifies); null when it is not a JWT. */
+export function decodeJwt(token) {
+  try {
+    const part = token.split('.')[1];
+    const b64 = part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '=');
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return null;
+  }
+}
+
+/** Seconds until the token expires (negative when expired); -Infinity when it carries no `exp`. */
+export function secondsLeft(token, nowMs = Date.now()) {
+  const payload = token ? decodeJwt(token) : null;
+  if (!payload || typeof payload.exp !== 'number') return -Infinity;
+  return payload.exp - nowMs / 1000;
+}
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message || code);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export async function errorFrom(res) {
+  let body = {};
+  try { body = await res.json(); } catch { /* not JSON */ }
+  return new ApiError(res.status, body.code || `http_${res.status}`, body.message || res.statusText);
+}
+
+export class Auth {
+  constructor({
+    fetch: fetchFn, storage, locks = null, BroadcastChannel: BC = null, now = () => Date.now(),
+    logger = console, baseUrl = '', tokenStore = new MemoryTokenStore(),
+  }) {
+    this.tokenStore = tokenStore;
+    this.fetchFn = fetchFn;
+    this.storage = storage;
+    this.locks = locks;
+    this.now = now;
+    this.log = logger;
+    this.baseUrl = baseUrl;
+    this._inflight = null;
+    this._listeners = { logout: [], login: [] };
+    this.refreshCount = 0; // refreshes this tab actually sent, for tests and diagnostics
+    this.channel = BC ? new BC(CHANNEL_NAME) : null;
+    if (this.channel) {
+      this.channel.onmessage = (ev) => {
+        const msg = ev.data || {};
+        if (msg.type === 'refreshed') this.log.info('[Auth] another tab refreshed the session');
+        if (msg.type === 'logout') this._emit('logout', { reason: msg.reason || 'other_tab', fromOtherTab: true });
+        if (msg.type === 'login') this._emit('login', { fromOtherTab: true });
+      };
+    }
+  }
+
+  on(event, fn) { this._listeners[event].push(fn); }
+
+  _emit(event, detail) { for (const fn of this._listeners[event]) fn(detail); }
+
+  currentToken() { return this.storage.getItem(KEYS.access); }
+
+  user() {
+    try { return JSON.parse(this.storage.getItem(KEYS.user) || 'null'); } catch { return null; }
+  }
+
+  isLoggedIn() { return Boolean(this.storage.getItem(KEYS.refresh)); }
+
+  async _store(pair) {
+    await this.tokenStore.set(pair).catch(() => {}); // committed before the refresh lock is released
+    this._mirror(pair);
+  }
+
+  _mirror(pair) {
+    this.storage.setItem(KEYS.access, pair.access_token);
+    this.storage.setItem(KEYS.refresh, pair.refresh_token);
+  }
+
+  _clear() {
+    for (const key of Object.values(KEYS)) this.storage.removeItem(key);
+    return this.tokenStore.clear().catch(() => {});
+  }
+
+  async _post(path, body) {
+    return this.fetchFn(`${this.baseUrl}${path}`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    });
+  }
+
+  async register(username, password) {
+    const res = await this._post('/api/auth/register', { username, password });
+    if (!res.ok) throw await errorFrom(res);
+    return this.login(username, password);
+  }
+
+  async login(username, password) {
+    const res = await this._post('/api/auth/login', { username, password });
+    if (!res.ok) throw await errorFrom(res);
+    await this._store(await res.json());
+    const me = await this.fetch('/api/auth/me');
+    this.storage.setItem(KEYS.user, JSON.stringify(me.ok ? await me.json() : { username }));
+    this.log.info('[Auth] logged in');
+    this.channel?.postMessage({ type: 'login' });
+    this._emit('login', { fromOtherTab: false });
+  }
+
+  async logout() {
+    const refresh = this.storage.getItem(KEYS.refresh);
+    await this._clear();
+    if (refresh) {
+      try { await this._post('/api/auth/logout', { refresh_token: refresh }); } catch { /* offline: tokens gone */ }
+    }
+    this.log.info('[Auth] logged out');
+    this.channel?.postMessage({ type: 'logout', reason: 'logged_out' });
+    this._emit('logout', { reason: 'logged_out', fromOtherTab: false });
+  }
+
+  /** A token that will still be valid in `thresholdSeconds`, refreshing first when needed. */
+  async ensureValidToken(thresholdSeconds = 300) {
+    const token = this.currentToken();
+    if (!token || !this.isLoggedIn()) throw new AuthFailed('Not logged in.', 'token_missing');
+    const left = secondsLeft(token, this.now());
+    if (left > thresholdSeconds) {
+      this.log.debug(`[Auth] access token valid for ${Math.round(left)}s`);
+      return token;
+    }
+    this.log.info(left > 0 ? `[Auth] access token expires in ${Math.round(left)}s: refreshing first`
+      : '[Auth] access token has expired: refreshing first');
+    return this.refresh();
+  }
+
+  /** Rotate the tokens once for this tab, and at most once at a time across all tabs. */
+  refresh() {
+    if (!this._inflight) {
+      const seen = this.storage.getItem(KEYS.refresh);
+      const run = () => this._refreshLocked(seen);
+      const locked = this.locks ? this.locks.request(LOCK_NAME, run) : run();
+      this._inflight = locked.finally(() => { this._inflight = null; });
+    }
+    return this._inflight;
+  }
+
+  async _refreshLocked(seen) {
+    if (!this.storage.getItem(KEYS.refresh)) throw new AuthFailed('Logged out.', 'logged_out');
+    const shared = await this.tokenStore.get().catch(() => null);
+    const current = shared ? shared.refresh_token : this.storage.getItem(KEYS.refresh);
+    if (shared && current !== seen && secondsLeft(shared.access_token, this.now()) > 0) {
+      this.log.info('[Auth] another tab refreshed while we waited: using its tokens');
+      this._mirror(shared);
+      return shared.access_token;
+    }
+    this.log.info('[Auth] refreshing the access token…');
+    let res;
+    try {
+      res = await this._post('/api/auth/refresh', { refresh_token: current });
+    } catch (err) {
+      this.log.warn('[Auth] token refresh failed: the server cannot be reached');
+      throw err; // not an AuthFailed: the session may be fine, the network is not
+    }
+    if (res.ok) {
+      const pair = await res.json();
+      await this._store(pair);
+      this.refreshCount += 1;
+      this.log.info(`[Auth] token refreshed (valid for ${pair.expires_in}s)`);
+      this.channel?.postMessage({ type: 'refreshed' });
+      return pair.access_token;
+    }
+    const err = await errorFrom(res);
+    if (res.status >= 500 || res.status === 429) {
+      this.log.warn(`[Auth] token refresh failed (${res.status} ${err.code}); will retry`);
+      throw err;
+    }
+    this.log.error(`[Auth] token refresh refused (${err.code}): the session is over, log in again`);
+    await this._clear();
+    this.channel?.postMessage({ type: 'logout', reason: 'session_expired' });
+    this._emit('logout', { reason: 'session_expired', fromOtherTab: false });
+    throw new AuthFailed(err.message, err.code);
+  }
+
+  /** fetch with the Bearer token; one refresh-and-retry when the server says the token is expired/invalid. */
+  async fetch(path, options = {}) {
+    const send = (token) => this.fetchFn(`${this.baseUrl}${path}`, {
+      ...options, headers: { ...(options.headers || {}), Authorization: `Bearer ${token}` },
+    });
+    const token = await this.ensureValidToken(30);
+    const res = await send(token);
+    if (res.status !== 401) return res;
+    this.log.warn(`[Auth] ${path.split('?')[0]} answered 401: refreshing and retrying once`);
+    return send(await this.refresh());
+  }
+}

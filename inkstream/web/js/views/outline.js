@@ -1,0 +1,130 @@
+// Outline editor: edit, add, delete and reorder pages, then start generating the images.
+
+import { fill, h, toast } from '../dom.js';
+import { errorMessage, t } from '../i18n.js';
+import { openStream } from './stream.js';
+
+export const name = 'outline';
+const MAX_PAGES = 30;
+const TYPES = ['cover', 'content', 'summary'];
+const TYPE_TAGS = { cover: '[封面]', content: '[内容]', summary: '[总结]' };
+const draftKey = (id) => `inkstream.outline.${id}`;
+
+function loadDraft(id) {
+  try { return JSON.parse(sessionStorage.getItem(draftKey(id)) || 'null'); } catch { return null; }
+}
+
+function saveDraft(id, draft) {
+  try { sessionStorage.setItem(draftKey(id), JSON.stringify(draft)); } catch { /* quota: keep in memory */ }
+}
+
+export function render(ctx, taskId) {
+  let draft = loadDraft(taskId); // {topic, pages: [{type, content}]}
+  let stream = null;
+  const list = h('ol.outline-list', { 'data-test': 'outline-list' });
+  const subtitle = h('p.muted');
+  const status = h('p.form-error', { role: 'alert' });
+  const generate = h('button.primary.big', { type: 'button', 'data-test': 'generate', onclick: start });
+  const body = h('div.outline-body', h('p.muted.center', h('span.spinner.dark'), t('outline.loading')));
+
+  function changed() {
+    saveDraft(taskId, draft);
+    draw();
+  }
+
+  function move(i, delta) {
+    const j = i + delta;
+    if (j < 0 || j >= draft.pages.length) return;
+    [draft.pages[i], draft.pages[j]] = [draft.pages[j], draft.pages[i]];
+    changed();
+    list.children[j]?.querySelector('textarea')?.focus();
+  }
+
+  function row(page, i) {
+    const text = h('textarea', { rows: Math.min(9, Math.max(3, page.content.split('\n').length + 1)),
+      value: page.content, 'aria-label': t('outline.page', { n: i + 1 }) });
+    text.addEventListener('input', () => { page.content = text.value; saveDraft(taskId, draft); });
+    const type = h('select', { 'aria-label': 'type' },
+      TYPES.map((k) => h('option', { value: k, selected: k === page.type }, t(`outline.type.${k}`))));
+    type.addEventListener('change', () => { page.type = type.value; changed(); });
+    return h('li.outline-row', { 'data-type': page.type },
+      h('div.row-head',
+        h('span.page-no', t('outline.page', { n: i + 1 })), type,
+        h('div.row-tools',
+          h('button.icon', { type: 'button', title: t('outline.up'), 'aria-label': t('outline.up'),
+            disabled: i === 0, onclick: () => move(i, -1) }, '↑'),
+          h('button.icon', { type: 'button', title: t('outline.down'), 'aria-label': t('outline.down'),
+            disabled: i === draft.pages.length - 1, onclick: () => move(i, 1) }, '↓'),
+          h('button.icon.danger', { type: 'button', title: t('outline.delete'), 'aria-label': t('outline.delete'),
+            disabled: draft.pages.length <= 1,
+            onclick: () => { draft.pages.splice(i, 1); changed(); } }, '✕'))),
+      text);
+  }
+
+  function draw() {
+    const n = draft.pages.length;
+    subtitle.textContent = t('outline.subtitle', { n });
+    fill(list, ...draft.pages.map(row));
+    generate.textContent = t('outline.generate', { n });
+    fill(body, list,
+      h('button.add-page', { type: 'button', disabled: n >= MAX_PAGES, 'data-test': 'add-page',
+        onclick: () => {
+          draft.pages.splice(Math.max(0, n - (draft.pages.at(-1)?.type === 'summary' ? 1 : 0)), 0,
+            { type: 'content', content: '' });
+          changed();
+          list.querySelectorAll('textarea')[Math.max(0, n - 1)]?.focus();
+        } }, '+ ', t('outline.add')),
+      status,
+      h('div.actions.sticky', h('a.button.ghost', { href: '#/' }, t('outline.back')), generate));
+  }
+
+  async function start() {
+    const pages = draft.pages.map((p, index) => ({ index, type: p.type, content: p.content.trim() }));
+    const empty = pages.find((p) => !p.content);
+    if (!pages.length) { status.textContent = t('outline.empty'); return; }
+    if (empty) { status.textContent = t('outline.emptyPage', { n: empty.index + 1 }); return; }
+    generate.disabled = true;
+    try {
+      const created = await ctx.api.createGeneration({
+        pages,
+        full_outline: pages.map((p) => `${TYPE_TAGS[p.type]}\n${p.content}`).join('\n<page>\n'),
+        user_topic: draft.topic || '',
+        user_images: ctx.draft.images.map((img) => img.dataUrl),
+      });
+      ctx.navigate(`#/task/${created.task_id}`);
+    } catch (err) {
+      status.textContent = errorMessage(err);
+      generate.disabled = false;
+    }
+  }
+
+  async function load() {
+    try {
+      const outline = await ctx.api.getOutline(taskId);
+      if (outline.status === 'queued' || outline.status === 'running') {
+        stream = openStream(ctx, taskId, { onEvent: (type) => { if (type === 'finish') load(); } });
+        return;
+      }
+      if (!outline.pages.length) {
+        fill(body, h('p.form-error', t('outline.failed', { message: outline.error || '' })),
+          h('a.button.ghost', { href: '#/' }, t('outline.back')));
+        return;
+      }
+      draft = { topic: outline.topic, pages: outline.pages.map((p) => ({ type: p.type, content: p.content })) };
+      ctx.draft.topic = outline.topic;
+      changed();
+    } catch (err) {
+      fill(body, h('p.form-error', errorMessage(err)), h('a.button.ghost', { href: '#/' }, t('task.goHome')));
+      if (err.status !== 404) toast(errorMessage(err), 'error');
+    }
+  }
+
+  if (draft) draw();
+  else load();
+  const el = h('section.outline',
+    h('div.page-head', h('div', h('h1', t('outline.title'),
+      !ctx.info.aiOutline ? h('span.badge', { title: t('home.templateNote') }, t('outline.templateBadge')) : null),
+    subtitle)),
+    body);
+  return { el, dispose: () => stream?.close() };
+}

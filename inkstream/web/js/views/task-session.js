@@ -1,0 +1,138 @@
+// TaskSession: what the page knows about one generation task — its pages, whether it is finished, and the
+// live connection — kept apart from rendering so a language switch re-renders without reconnecting.
+
+import { openStream } from './stream.js';
+
+const TERMINAL = ['done', 'partial', 'failed', 'cancelled'];
+
+export class TaskSession {
+  constructor(ctx, taskId) {
+    this.ctx = ctx;
+    this.taskId = taskId;
+    this.pages = []; // [{index, type, content, status, image_url, error, retryable}]
+    this.topic = '';
+    this.status = 'loading';
+    this.finished = false;
+    this.cancelled = false;
+    this.notFound = false;
+    this.loadError = null;
+    this.conn = { state: 'idle' };
+    this.completeCounts = {}; // index → `complete` events applied, for the "shown exactly once" tests
+    this.manager = null;
+    this._listeners = new Set();
+  }
+
+  subscribe(fn) {
+    this._listeners.add(fn);
+    return () => this._listeners.delete(fn);
+  }
+
+  _changed(what = 'all', index = null) {
+    for (const fn of this._listeners) fn(what, index);
+  }
+
+  get done() { return this.pages.filter((p) => p.status === 'done').length; }
+
+  get failed() { return this.pages.filter((p) => p.status === 'error').length; }
+
+  async init() {
+    let snapshot;
+    try {
+      snapshot = await this.ctx.api.getTask(this.taskId);
+    } catch (err) {
+      if (err.status === 404 || err.status === 422) this.notFound = true;
+      else this.loadError = err;
+      this.status = 'error';
+      return this._changed();
+    }
+    this._applySnapshot(snapshot);
+    if (!this.finished) this._connect(0);
+    this._changed();
+  }
+
+  _applySnapshot(snapshot) {
+    this.topic = snapshot.topic || '';
+    this.status = snapshot.status;
+    this.pages = snapshot.images.map((p) => ({ ...p }));
+    this.finished = TERMINAL.includes(snapshot.status);
+    this.cancelled = snapshot.status === 'cancelled';
+  }
+
+  _connect(startAfter) {
+    this.manager?.close();
+    this.manager = openStream(this.ctx, this.taskId, {
+      startAfter,
+      onEvent: (type, data, id) => this._onEvent(type, data, id),
+      onState: (s) => { this.conn = s; this._changed('conn'); },
+    });
+  }
+
+  _page(index) { return this.pages.find((p) => p.index === index); }
+
+  _onEvent(type, data, id) {
+    const page = data && typeof data.index === 'number' ? this._page(data.index) : null;
+    if (type === 'progress' && page) {
+      Object.assign(page, { status: 'generating', error: null });
+      this.status = 'running';
+    } else if (type === 'complete' && page) {
+      Object.assign(page, { status: 'done', image_url: data.image_url, error: null });
+      this.completeCounts[data.index] = (this.completeCounts[data.index] || 0) + 1;
+    } else if (type === 'error' && page) {
+      Object.assign(page, { status: 'error', error: data.message, retryable: data.retryable });
+    } else if (type === 'retry') {
+      for (const index of data.indexes || []) Object.assign(this._page(index) || {}, { status: 'pending', error: null });
+      this.finished = false;
+    } else if (type === 'finish') {
+      this._onFinish(data, id);
+      return;
+    }
+    this._changed('page', page ? page.index : null);
+  }
+
+  async _onFinish(data, id) {
+    // A `finish` replayed from an earlier round is followed by a `retry`: the task's log then has events after it.
+    let snapshot = null;
+    try { snapshot = await this.ctx.api.getTask(this.taskId); } catch { /* keep what the events said */ }
+    if (snapshot && snapshot.last_event_id > id) {
+      this._connect(id);
+      return;
+    }
+    if (snapshot) {
+      this._applySnapshot(snapshot);
+      // The status may trail `finish` by a moment; the event is what says the run is over.
+    }
+    this.finished = true;
+    this.cancelled = Boolean(data.cancelled);
+    if (!TERMINAL.includes(this.status)) {
+      this.status = this.cancelled ? 'cancelled' : data.failed ? (data.completed ? 'partial' : 'failed') : 'done';
+    }
+    this._changed();
+  }
+
+  async rerun(index = null) {
+    const cursor = this.manager ? this.manager.lastEventId : 0;
+    const snapshot = await this.ctx.api.getTask(this.taskId).catch(() => null);
+    const after = snapshot ? snapshot.last_event_id : cursor;
+    if (index === null) await this.ctx.api.retryFailed(this.taskId);
+    else await this.ctx.api.regenerate(this.taskId, index);
+    for (const page of this.pages) {
+      if (index === null ? page.status === 'error' : page.index === index) {
+        Object.assign(page, { status: 'pending', error: null, image_url: null });
+      }
+    }
+    this.finished = false;
+    this.status = 'queued';
+    this._connect(after);
+    this._changed();
+  }
+
+  async cancel() {
+    await this.ctx.api.cancel(this.taskId); // its `finish {cancelled}` arrives over the stream
+  }
+
+  close() {
+    this.manager?.close();
+    this.manager = null;
+    this._listeners.clear();
+  }
+}
