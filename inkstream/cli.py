@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--admin", action="store_true")
     create.set_defaults(func=_user_create)
 
+    from inkstream.client.cli import add_client_commands  # argparse only: the SDK and Rich load when one runs
+
+    add_client_commands(sub)
     return parser
 
 

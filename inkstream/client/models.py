@@ -1,0 +1,119 @@
+"""What the SDK's calls return: plain dataclasses built from the service's JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Page:
+    """One page of an outline: its position, type (cover/content/summary) and text."""
+
+    index: int
+    type: str
+    content: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Page:
+        return cls(int(data["index"]), str(data.get("type", "content")), str(data.get("content", "")))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "type": self.type, "content": self.content}
+
+
+@dataclass
+class User:
+    id: int
+    username: str
+    is_admin: bool = False
+
+
+@dataclass
+class Accepted:
+    """A task the service accepted (202): follow it with `stream(task_id)`."""
+
+    task_id: str
+    status: str
+    stream_url: str
+
+
+@dataclass
+class PageStatus:
+    index: int
+    status: str  # pending | generating | done | error
+    image_url: str | None
+    error: str | None = None
+    retryable: bool | None = None
+    type: str = ""
+    content: str = ""
+
+
+@dataclass
+class TaskStatus:
+    task_id: str
+    kind: str
+    status: str  # queued | running | done | partial | failed | cancelled
+    topic: str
+    total: int
+    completed: int
+    failed: int
+    images: list[PageStatus] = field(default_factory=list)
+    last_event_id: int = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "partial", "failed", "cancelled")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TaskStatus:
+        images = [
+            PageStatus(int(p["index"]), str(p.get("status", "")), p.get("image_url"), p.get("error"),
+                       p.get("retryable"), str(p.get("type", "")), str(p.get("content", "")))
+            for p in data.get("images", [])
+        ]
+        return cls(str(data.get("task_id", "")), str(data.get("kind", "generate")), str(data["status"]),
+                   str(data.get("topic", "")), int(data.get("total", 0)), int(data.get("completed", 0)),
+                   int(data.get("failed", 0)), images, int(data.get("last_event_id") or 0))
+
+
+@dataclass
+class Outline:
+    task_id: str
+    status: str
+    pages: list[Page]
+    raw: str  # the outline text, pages separated by `<page>` lines
+    error: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Outline:
+        return cls(str(data.get("task_id", "")), str(data.get("status", "")),
+                   [Page.from_json(p) for p in data.get("pages", [])], str(data.get("outline", "")),
+                   data.get("error"))
+
+
+@dataclass
+class HistoryItem:
+    task_id: str
+    kind: str
+    status: str
+    topic: str
+    total: int
+    cover_url: str | None
+    created_at: str
+
+
+@dataclass
+class History:
+    items: list[HistoryItem]
+    total: int
+    page: int
+    page_size: int
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> History:
+        items = [HistoryItem(str(i["task_id"]), str(i.get("kind", "")), str(i.get("status", "")),
+                             str(i.get("topic", "")), int(i.get("total") or 0), i.get("cover_url"),
+                             str(i.get("created_at", "")))
+                 for i in data.get("items", [])]
+        return cls(items, int(data.get("total", 0)), int(data.get("page", 1)), int(data.get("page_size", 20)))
