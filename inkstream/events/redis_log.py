@@ -4,9 +4,10 @@ a Redis channel rings every API node when a task has news.
 Why both: the Redis here may run without persistence and may restart; the log must not lose an event or reuse
 an id when it does. So ids and dedupe live in the database (one transaction per append), each event is mirrored
 to the stream `<prefix>:events:<task>` with the id `0-<n>` (so Last-Event-ID n maps to XRANGE `(0-n`), and readers
-serve from Redis when it holds a contiguous run after their cursor, from the database otherwise (Redis restarted,
-stream trimmed, or a mirror write missed while Redis was down). The doorbell is a hint: a reader woken for
-nothing re-reads; a reader never woken still re-reads at its heartbeat.
+serve from Redis when it holds a contiguous run after their cursor, up to the newest committed id (the mirror is
+written before the commit, so it may briefly hold an append that then rolls back), from the database otherwise
+(Redis restarted, stream trimmed, or a mirror write missed while Redis was down). The doorbell is a hint: a reader
+woken for nothing re-reads; a reader never woken still re-reads at its heartbeat.
 """
 
 from __future__ import annotations
@@ -77,11 +78,12 @@ class RedisEventLog:
                     pipe.expire(key, self._retention)
                 await pipe.execute()
         except ResponseError:
-            # The stream holds an id ≥ this one: a mirror write whose database transaction then failed. Drop the
-            # mirror; readers fall back to the database until it fills again.
+            # The stream holds an id ≥ this one: a mirror write whose database transaction then failed (a writer
+            # killed between the two). Drop the mirror before this id commits, so that phantom is never read as
+            # this id; readers fall back to the database until it fills again. If even that fails, so does this
+            # append (its transaction rolls back) rather than commit an id Redis holds the wrong event for.
             log.warning("event mirror of task %s out of order at %s; dropping it", task_id, stored.id)
-            with contextlib.suppress(RedisError, OSError):
-                await self._redis.delete(key)
+            await self._redis.delete(key)
         except (RedisError, OSError) as exc:
             log.warning("event mirror write failed (%s); readers will use the database", type(exc).__name__)
 
@@ -100,7 +102,14 @@ class RedisEventLog:
             run.append(StoredEvent(event_id, fields[b"e"].decode(), json.loads(fields[b"d"])))
             expected += 1
         if run:
-            return run
+            # The mirror is written inside the append's transaction, before its commit: entries past the newest
+            # committed id may still roll back (a writer killed mid-append), so they are not served yet.
+            known = self._heads.get(task_id)
+            committed = known[0] if known is not None else 0
+            if run[-1].id > committed:
+                committed = await self._sql.last_id(task_id)
+                self._note_head(task_id, committed, self._epoch, time.monotonic())
+            return run[: max(0, committed - after)]
         return await self._sql.read_after(task_id, after, limit)
 
     async def last_id(self, task_id: str) -> int:

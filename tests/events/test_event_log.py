@@ -107,6 +107,23 @@ async def test_redis_mirror_loss_falls_back_to_the_database(event_log) -> None: 
     assert [e.id for e in await log.read_after(task_id, 5)] == [6]
 
 
+async def test_a_mirror_write_whose_append_never_committed_is_never_read(event_log) -> None:  # type: ignore[no-untyped-def]
+    log, db = event_log
+    if not isinstance(log, RedisEventLog):
+        pytest.skip("only the Redis mirror is written before the commit")
+    task_id = await _task(db)
+    await log.append(task_id, "progress", {"n": 1})
+    # A worker SIGKILLed between its mirror write and its commit: Redis holds id 2, the database does not.
+    await log._redis.xadd(log._key(task_id), {"e": "complete", "d": '{"phantom":true}'}, id="0-2")
+    assert [e.id for e in await log.read_after(task_id, 0)] == [1]
+    assert await log.read_after(task_id, 1) == []
+    # The next append takes id 2 for real; readers get it, never the phantom.
+    await log.append(task_id, "progress", {"n": 2})
+    assert [(e.id, e.data) for e in await log.read_after(task_id, 1)] == [(2, {"n": 2})]
+    await log.append(task_id, "progress", {"n": 3})
+    assert [e.data["n"] for e in await log.read_after(task_id, 0)] == [1, 2, 3]
+
+
 async def test_single_writer_memory_agrees_with_the_database(tmp_path: Path) -> None:
     """The embedded log answers live readers from memory; what it says must be what the database holds."""
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'log.db'}")
