@@ -17,6 +17,7 @@ from inkstream.api.body_limit import BodySizeLimit
 from inkstream.api.deps import Services
 from inkstream.api.errors import install_error_handlers
 from inkstream.config import Settings
+from inkstream.events.stream import FrameCache
 from inkstream.services import build_auth, build_core, build_queue, build_tasks
 
 WEB_DIR = Path(__file__).parent / "web"
@@ -39,7 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         core = await build_core(settings)
         queue = build_queue(core)
         app.state.services = Services(settings, build_auth(settings, core.db), build_tasks(core, queue),
-                                      core.events, core.images)
+                                      core.events, core.images,
+                                      # re-encoded well before the signed image URLs in them expire
+                                      FrameCache(max_age=min(300.0, settings.image_url_ttl / 4)))
         await queue.start()
         try:
             yield

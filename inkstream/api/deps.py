@@ -11,6 +11,7 @@ from inkstream.auth.service import AuthService, UserInfo
 from inkstream.config import Settings
 from inkstream.errors import TokenMissing
 from inkstream.events.log import EventLog
+from inkstream.events.stream import FrameCache
 from inkstream.storage.images import ImageStore
 from inkstream.tasks.service import TaskService
 
@@ -22,6 +23,7 @@ class Services:
     tasks: TaskService
     events: EventLog
     images: ImageStore
+    frames: FrameCache
 
 
 def services(request: Request) -> Services:

@@ -19,6 +19,22 @@ STREAM_REQUESTS = Counter(
     ["outcome"], registry=registry,
 )
 EVENTS_SENT = Counter("inkstream_sse_events_sent_total", "Task events written to SSE streams", registry=registry)
+
+
+class _PrometheusStreamCounters:
+    """What events/stream.py reports about each stream, counted here."""
+
+    def opened(self) -> None:
+        STREAMS_OPEN.inc()
+
+    def closed(self) -> None:
+        STREAMS_OPEN.dec()
+
+    def event_sent(self) -> None:
+        EVENTS_SENT.inc()
+
+
+STREAM_COUNTERS = _PrometheusStreamCounters()
 TOKEN_REFRESHES = Counter(
     "inkstream_token_refresh_total", "Refresh-token rotations by outcome (ok or error code)", ["outcome"],
     registry=registry,

@@ -6,14 +6,13 @@ parameter); an open stream then outlives the token. Failures are typed JSON, nev
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse
 
 from inkstream.api.deps import Services, ServicesDep, bearer_token
-from inkstream.api.metrics import EVENTS_SENT, STREAM_REQUESTS, STREAMS_OPEN
+from inkstream.api.metrics import STREAM_COUNTERS, STREAM_REQUESTS
 from inkstream.api.task_routes import TaskId
 from inkstream.api.views import event_view
 from inkstream.errors import InkstreamError, InvalidInput, TaskNotFound, TokenMissing
@@ -30,17 +29,6 @@ def _cursor(raw: str | None) -> int:
     if not raw.isdigit() or int(raw) > MAX_EVENT_ID:
         raise InvalidInput("invalid_last_event_id", "Last-Event-ID must be a non-negative integer event id.")
     return int(raw)
-
-
-async def _counted(events: AsyncIterator[ServerSentEvent]) -> AsyncIterator[ServerSentEvent]:
-    STREAMS_OPEN.inc()
-    try:
-        async for sse in events:
-            if sse.id is not None:
-                EVENTS_SENT.inc()
-            yield sse
-    finally:
-        STREAMS_OPEN.dec()
 
 
 @router.get("/api/generate/stream/{task_id}", response_model=None)
@@ -79,7 +67,8 @@ async def _open(task_id: str, request: Request, svc: Services, ticket: str | Non
     s = svc.settings
     events = task_stream(
         svc.events, task_id, after, retry_ms=s.sse_retry_ms, heartbeat_interval=s.heartbeat_interval,
-        present=lambda e: event_view(e, svc.images, user_id),
+        viewer=user_id, present=lambda e: event_view(e, svc.images, user_id), frames=svc.frames,
+        counters=STREAM_COUNTERS,
     )
     return EventSourceResponse(
         # ping=0: our own `heartbeat` events replace sse-starlette's comment pings.

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from sse_starlette import ServerSentEvent
 
@@ -19,8 +20,39 @@ from inkstream.events.log import TERMINAL_EVENT, EventLog, StoredEvent
 Presenter = Callable[[StoredEvent], dict[str, Any]]
 
 
+class StreamCounters(Protocol):
+    def opened(self) -> None: ...
+    def closed(self) -> None: ...
+    def event_sent(self) -> None: ...
+
+
 def _encode(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+class FrameCache:
+    """The SSE bytes of recent events, encoded once per process and shared by all streams of one viewer.
+
+    A task's events read the same in every stream its owner opens, yet with 1,000 streams on one task each event
+    was turned into JSON and SSE text 1,000 times: a fifth of the server's time in the fan-out benchmark. Frames
+    older than `max_age` are encoded again, so the signed image URLs in them stay fresh."""
+
+    def __init__(self, max_frames: int = 8192, max_age: float = 300.0) -> None:
+        self._max_frames = max_frames
+        self._max_age = max_age
+        self._frames: OrderedDict[tuple[str, int, int], tuple[bytes, float]] = OrderedDict()
+
+    def frame(self, task_id: str, viewer: int, stored: StoredEvent, present: Presenter) -> bytes:
+        key = (task_id, stored.id, viewer)
+        now = time.monotonic()
+        cached = self._frames.get(key)
+        if cached is not None and now - cached[1] < self._max_age:
+            return cached[0]
+        frame = ServerSentEvent(id=str(stored.id), event=stored.event, data=_encode(present(stored))).encode()
+        self._frames[key] = (frame, now)
+        if len(self._frames) > self._max_frames:
+            self._frames.popitem(last=False)
+        return frame
 
 
 async def task_stream(
@@ -30,27 +62,38 @@ async def task_stream(
     *,
     retry_ms: int,
     heartbeat_interval: float,
+    viewer: int,
     present: Presenter,
-) -> AsyncIterator[ServerSentEvent]:
-    yield ServerSentEvent(retry=retry_ms, comment="inkstream")
-    cursor = after
-    quiet_since = time.monotonic()
-    maybe_new = True
-    while True:
-        if maybe_new:
-            batch = await log.read_after(task_id, cursor)
-            for stored in batch:
-                yield ServerSentEvent(id=str(stored.id), event=stored.event, data=_encode(present(stored)))
-                cursor = stored.id
-                if stored.event == TERMINAL_EVENT:
-                    return
-            if batch:
+    frames: FrameCache,
+    counters: StreamCounters | None = None,
+) -> AsyncIterator[bytes]:
+    if counters is not None:
+        counters.opened()
+    try:
+        yield ServerSentEvent(retry=retry_ms, comment="inkstream").encode()
+        cursor = after
+        quiet_since = time.monotonic()
+        maybe_new = True
+        while True:
+            if maybe_new:
+                batch = await log.read_after(task_id, cursor)
+                for stored in batch:
+                    yield frames.frame(task_id, viewer, stored, present)
+                    if counters is not None:
+                        counters.event_sent()
+                    cursor = stored.id
+                    if stored.event == TERMINAL_EVENT:
+                        return
+                if batch:
+                    quiet_since = time.monotonic()
+                    continue
+            remaining = heartbeat_interval - (time.monotonic() - quiet_since)
+            if remaining <= 0:
+                # A heartbeat needs no read of its own: the wait below says whether anything may have arrived.
+                yield ServerSentEvent(event="heartbeat", data=_encode({"ts": time.time()})).encode()
                 quiet_since = time.monotonic()
-                continue
-        remaining = heartbeat_interval - (time.monotonic() - quiet_since)
-        if remaining <= 0:
-            # A heartbeat needs no read of its own: the wait below says whether anything may have arrived.
-            yield ServerSentEvent(event="heartbeat", data=_encode({"ts": time.time()}))
-            quiet_since = time.monotonic()
-            remaining = heartbeat_interval
-        maybe_new = await log.wait(task_id, cursor, remaining)
+                remaining = heartbeat_interval
+            maybe_new = await log.wait(task_id, cursor, remaining)
+    finally:
+        if counters is not None:
+            counters.closed()

@@ -7,6 +7,8 @@ import time
 import httpx
 import pytest
 
+from inkstream.events.log import StoredEvent
+from inkstream.events.stream import FrameCache
 from tests.support.client import Account, new_account, read_stream, refresh, start_generation
 
 
@@ -177,3 +179,23 @@ def test_open_stream_outlives_its_token(make_server) -> None:  # type: ignore[no
         assert status == 200 and got.finished
         assert time.monotonic() - started > 2  # the token died mid-stream; the stream did not
         assert http.get("/api/auth/me", headers=account.headers).status_code == 401
+
+
+def test_frame_cache_encodes_each_event_once_per_viewer_and_again_once_old() -> None:
+    presented: list[tuple[int, int]] = []
+
+    def present_for(viewer: int):  # type: ignore[no-untyped-def]
+        def present(stored: StoredEvent) -> dict:  # type: ignore[type-arg]
+            presented.append((stored.id, viewer))
+            return {"n": stored.id, "for": viewer}
+        return present
+
+    cache = FrameCache(max_frames=8, max_age=0.3)
+    event = StoredEvent(7, "progress", {})
+    first = cache.frame("t", 1, event, present_for(1))
+    assert cache.frame("t", 1, event, present_for(1)) is first and presented == [(7, 1)]
+    assert first.replace(b"\r\n", b"\n") == b'id: 7\nevent: progress\ndata: {"n":7,"for":1}\n\n'
+    assert b'"for":2' in cache.frame("t", 2, event, present_for(2))  # another viewer: its own view
+    time.sleep(0.35)
+    cache.frame("t", 1, event, present_for(1))
+    assert presented == [(7, 1), (7, 2), (7, 1)]
