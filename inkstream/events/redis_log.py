@@ -18,7 +18,8 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
@@ -27,6 +28,7 @@ from inkstream.events.log import TERMINAL_EVENT, StoredEvent
 from inkstream.events.sql_log import SqlEventLog
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # While Redis is unreachable nobody rings the doorbell: readers poll the database this often instead.
 _DEGRADED_POLL = 1.0
@@ -49,6 +51,7 @@ class RedisEventLog:
         self._epoch = 0
         # task -> (newest event id known, epoch it was learnt in, when Redis last confirmed it)
         self._heads: OrderedDict[str, tuple[int, int, float]] = OrderedDict()
+        self._inflight: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
 
     def _key(self, task_id: str) -> str:
         return f"{self._prefix}:events:{task_id}"
@@ -88,7 +91,26 @@ class RedisEventLog:
             log.warning("event mirror write failed (%s); readers will use the database", type(exc).__name__)
 
     # --- reading ---
+    async def _shared(self, key: tuple[Any, ...], read: Callable[[], Awaitable[T]]) -> T:
+        """One read in flight per key: when an event rings, every stream of that task on this node wakes at
+        the same cursor, and 1,000 streams asking Redis the same XRANGE was most of this node's fan-out cost.
+        Shielded, so a stream that goes away does not cancel the read the others wait on."""
+        pending = self._inflight.get(key)
+        if pending is None or pending.done():  # a finished read may predate the event this caller was woken for
+            pending = self._inflight[key] = asyncio.ensure_future(read())
+
+            def forget(done: asyncio.Future[Any]) -> None:
+                if self._inflight.get(key) is done:
+                    del self._inflight[key]
+
+            pending.add_done_callback(forget)
+        return await asyncio.shield(pending)  # type: ignore[no-any-return]
+
     async def read_after(self, task_id: str, after: int, limit: int = 500) -> list[StoredEvent]:
+        """Events after the cursor; callers share the returned list and must not change it."""
+        return await self._shared(("read", task_id, after, limit), lambda: self._read_after(task_id, after, limit))
+
+    async def _read_after(self, task_id: str, after: int, limit: int) -> list[StoredEvent]:
         try:
             entries = await self._redis.xrange(self._key(task_id), min=f"(0-{after}", max="+", count=limit)
         except (RedisError, OSError):
@@ -143,7 +165,7 @@ class RedisEventLog:
         if known is not None and known[1] == epoch and now - known[2] < _RECHECK:
             return known[0]
         # From the database, not the Redis mirror: an append whose mirror write and ring both failed is only there.
-        head = await self._sql.last_id(task_id)
+        head = await self._shared(("head", task_id), lambda: self._sql.last_id(task_id))
         self._note_head(task_id, head, epoch, now)
         return head
 

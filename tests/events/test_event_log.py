@@ -124,6 +124,26 @@ async def test_a_mirror_write_whose_append_never_committed_is_never_read(event_l
     assert [e.data["n"] for e in await log.read_after(task_id, 0)] == [1, 2, 3]
 
 
+async def test_streams_at_one_cursor_share_one_redis_read(event_log) -> None:  # type: ignore[no-untyped-def]
+    log, db = event_log
+    if not isinstance(log, RedisEventLog):
+        pytest.skip("the embedded log reads its tail from memory")
+    task_id = await _task(db)
+    for n in range(3):
+        await log.append(task_id, "progress", {"n": n})
+    real_xrange, calls = log._redis.xrange, []
+
+    async def counting_xrange(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(args)
+        return await real_xrange(*args, **kwargs)
+
+    log._redis.xrange = counting_xrange
+    reads = await asyncio.gather(*(log.read_after(task_id, 0) for _ in range(50)))
+    assert len(calls) == 1 and all([e.id for e in read] == [1, 2, 3] for read in reads)
+    await log.append(task_id, "progress", {"n": 3})  # a read after the shared one finished sees what came since
+    assert [e.id for e in await log.read_after(task_id, 0)] == [1, 2, 3, 4] and len(calls) == 2
+
+
 async def test_single_writer_memory_agrees_with_the_database(tmp_path: Path) -> None:
     """The embedded log answers live readers from memory; what it says must be what the database holds."""
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'log.db'}")
