@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from PIL import Image
@@ -155,7 +156,7 @@ async def test_missing_fonts_become_a_non_retryable_generator_error(monkeypatch:
         raise fonts.FontsMissing(["regular"])
 
     monkeypatch.setattr(card_renderer.CardRenderer, "render_png", no_fonts)
-    with pytest.raises(GeneratorError) as info:
-        await CardRenderer().generate_image(requests_for(TOPICS[0], "s")[0])
+    with ThreadPoolExecutor(1) as in_this_process, pytest.raises(GeneratorError) as info:  # so the patch applies
+        await CardRenderer(executor=in_this_process).generate_image(requests_for(TOPICS[0], "s")[0])
     assert info.value.retryable is False
     assert "fonts-noto-cjk" in info.value.message

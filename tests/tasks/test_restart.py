@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 
@@ -53,3 +54,40 @@ def test_stream_open_across_kill_is_resumed_by_the_client(make_server) -> None: 
             status, got = read_stream(http, task_id, account, after=got.last_id, received=got)
         assert got.ids == list(range(1, got.last_id + 1))
         assert sorted(e[2]["index"] for e in got.events if e[1] == "complete") == list(range(6))
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_render_processes_end_with_a_killed_process(make_server) -> None:  # type: ignore[no-untyped-def]
+    """Pages render in a pool of worker processes; SIGKILL gives the pool no time to stop, so they must notice."""
+    live = make_server().start()
+    with httpx.Client(base_url=live.url, timeout=30) as http:
+        account = new_account(http)
+        _, got = read_stream(http, start_generation(http, account, 2), account)
+        assert got.finished
+    renderer = live.workers[0] if live.workers else live.api  # distributed: pages render in `inkstream worker`
+    assert renderer.proc is not None
+    pool = _children(renderer.proc.pid)
+    assert pool, "the pages were rendered in child processes"
+    renderer.kill()
+    deadline = time.monotonic() + 10
+    while any(_running(pid) for pid in pool) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_running(pid) for pid in pool)
