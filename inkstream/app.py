@@ -12,10 +12,23 @@ from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 from inkstream import __version__
-from inkstream.api import auth_routes, image_routes, metrics, stream_routes, task_routes
+from inkstream.admin.bootstrap import ensure_admin
+from inkstream.admin.records import AdminRecords
+from inkstream.admin.registration import Registration
+from inkstream.admin.users import AdminUsers
+from inkstream.api import (
+    admin_config_routes,
+    admin_routes,
+    auth_routes,
+    image_routes,
+    metrics,
+    stream_routes,
+    task_routes,
+)
 from inkstream.api.body_limit import BodySizeLimit
-from inkstream.api.deps import Services
+from inkstream.api.deps import AdminParts, Services
 from inkstream.api.errors import install_error_handlers
+from inkstream.auth.revocation import SessionGuard
 from inkstream.config import Settings
 from inkstream.events.stream import FrameCache
 from inkstream.services import build_auth, build_core, build_queue, build_tasks
@@ -39,21 +52,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         core = await build_core(settings)
         queue = build_queue(core)
-        app.state.services = Services(settings, build_auth(settings, core.db), build_tasks(core, queue),
-                                      core.events, core.images,
+        auth = build_auth(settings, core.db, core.audit)
+        tasks = build_tasks(core, queue)
+        guard = SessionGuard(core.db, poll_interval=settings.session_poll_interval)
+        admin = AdminParts(
+            core.audit, Registration(core.db, auth, core.audit, settings.public_registration),
+            AdminUsers(core.db, auth, tasks, core.audit), AdminRecords(core.db, core.images), core.providers,
+            core.generators,
+        )
+        app.state.services = Services(settings, auth, tasks, core.events, core.images,
                                       # re-encoded well before the signed image URLs in them expire
-                                      FrameCache(max_age=min(300.0, settings.image_url_ttl / 4)))
+                                      FrameCache(max_age=min(300.0, settings.image_url_ttl / 4)), guard, admin)
+        await ensure_admin(core.db, auth, settings.admin_username, settings.admin_password)
+        await guard.start()
         await queue.start()
         try:
             yield
         finally:
             await queue.stop()
+            await guard.close()
             await core.close()
 
     app = FastAPI(title="Inkstream", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
     for router in (auth_routes.router, task_routes.router, stream_routes.router, image_routes.router,
-                   metrics.router):
+                   admin_routes.router, admin_config_routes.router, metrics.router):
         app.include_router(router)
 
     @app.get("/api/health", tags=["ops"])

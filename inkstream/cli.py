@@ -40,7 +40,7 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _create_user(username: str, password: str, is_admin: bool) -> None:
+async def _create_user(username: str, password: str, role: str) -> None:
     from inkstream.config import Settings
     from inkstream.services import build_auth
     from inkstream.storage.database import Database
@@ -50,8 +50,8 @@ async def _create_user(username: str, password: str, is_admin: bool) -> None:
     db = Database(settings.sqlalchemy_url)
     try:
         await db.migrate()
-        user = await build_auth(settings, db).register(username, password, is_admin=is_admin)
-        print(f"created user {user.username} (id {user.id}{', admin' if user.is_admin else ''})")
+        user = await build_auth(settings, db).register(username, password, role=role)
+        print(f"created user {user.username} (id {user.id}, {user.role})")
     finally:
         await db.close()
 
@@ -61,7 +61,7 @@ def _user_create(args: argparse.Namespace) -> int:
 
     password = os.environ.get("INKSTREAM_NEW_PASSWORD") or getpass.getpass("password: ")
     try:
-        asyncio.run(_create_user(args.username, password, args.admin))
+        asyncio.run(_create_user(args.username, password, "admin" if args.admin else args.role))
     except InkstreamError as exc:
         print(f"error: {exc.message} ({exc.code})", file=sys.stderr)
         return 1
@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     user = sub.add_parser("user", help="manage accounts").add_subparsers(dest="user_command", required=True)
     create = user.add_parser("create", help="create an account (password from INKSTREAM_NEW_PASSWORD or a prompt)")
     create.add_argument("username")
-    create.add_argument("--admin", action="store_true")
+    create.add_argument("--admin", action="store_true", help="same as --role admin")
+    create.add_argument("--role", default="user", choices=["user", "pro", "admin"])
     create.set_defaults(func=_user_create)
 
     from inkstream.client.cli import add_client_commands  # argparse only: the SDK and Rich load when one runs

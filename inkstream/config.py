@@ -28,7 +28,15 @@ class Settings(BaseSettings):
     secret_key: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
+    # Whether anyone may register until an admin saves a registration setting (which then rules).
     public_registration: bool = True
+    # For containers: create this administrator on start when no active administrator exists.
+    admin_username: str = ""
+    admin_password: str = ""
+    # How often each API node reads the revocation feed (revoked sessions reach open streams within about this).
+    session_poll_interval: float = Field(1.0, gt=0, le=5)
+    # How often a node checks for a new providers version before starting a page.
+    providers_check_interval: float = Field(2.0, gt=0, le=60)
 
     access_token_ttl: int = Field(3600, ge=1)
     refresh_token_ttl: int = Field(30 * 24 * 3600, ge=60)

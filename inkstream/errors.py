@@ -45,9 +45,53 @@ class RefreshTokenReused(AuthError):
     code = "refresh_token_reused"
 
 
+class SessionRevoked(AuthError):
+    code = "session_revoked"
+
+
 class Forbidden(InkstreamError):
     code = "forbidden"
     status = 403
+
+
+class AccountDisabled(Forbidden):
+    code = "account_disabled"
+
+
+class RegistrationClosed(Forbidden):
+    code = "registration_closed"
+
+
+class InviteRequired(Forbidden):
+    code = "invite_required"
+
+
+class InviteInvalid(Forbidden):
+    code = "invite_invalid"
+
+
+class WrongPassword(Forbidden):
+    code = "wrong_password"
+
+
+class NotFound(InkstreamError):
+    """A named thing that does not exist (`user_not_found`, `session_not_found`, …); `code` set per case."""
+
+    status = 404
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Conflict(InkstreamError):
+    """A change the current state forbids (`last_admin`, `cannot_change_self`, …); `code` set per case."""
+
+    status = 409
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class UsernameTaken(InkstreamError):
@@ -111,3 +155,8 @@ class PayloadTooLarge(InkstreamError):
     def __init__(self, code: str, message: str, **details: Any) -> None:
         super().__init__(message, **details)
         self.code = code
+
+
+class GeneratorConfigUnusable(InkstreamError):
+    code = "providers_config_unusable"
+    status = 409

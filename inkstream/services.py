@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from inkstream.admin.audit import AuditLogStore
+from inkstream.admin.providers import ProviderSettings, RuntimeGenerators
+from inkstream.auth.audit_sink import AuditSink
 from inkstream.auth.rate_limit import FailureLimiter
 from inkstream.auth.refresh import RefreshTokens
 from inkstream.auth.service import AuthService
@@ -15,7 +18,6 @@ from inkstream.config import Settings
 from inkstream.events.log import EventLog
 from inkstream.events.redis_log import RedisEventLog
 from inkstream.events.sql_log import SqlEventLog
-from inkstream.generators.factory import build_generators
 from inkstream.storage.database import Database
 from inkstream.storage.images import ImageStore
 from inkstream.tasks.queue import InProcessQueue, TaskQueue
@@ -34,6 +36,9 @@ class Core:
     images: ImageStore
     runner: TaskRunner
     redis: Redis | None
+    audit: AuditLogStore
+    providers: ProviderSettings
+    generators: RuntimeGenerators
 
     async def close(self) -> None:
         await self.events.close()
@@ -57,10 +62,13 @@ async def build_core(settings: Settings) -> Core:
     else:
         events = SqlEventLog(db, single_writer=True)
     images = ImageStore(settings.images_dir, settings.signing_key, settings.image_url_ttl)
-    outline_gen, image_gen = build_generators(settings)
-    runner = TaskRunner(db, events, images, settings.uploads_dir, outline_gen, image_gen,
+    audit = AuditLogStore(db)
+    providers = ProviderSettings(db, settings.signing_key, settings.providers_file, audit)
+    generators = RuntimeGenerators(db, providers, offline_delay=settings.offline_delay,
+                                   check_interval=settings.providers_check_interval)
+    runner = TaskRunner(db, events, images, settings.uploads_dir, generators,
                         settings.page_concurrency, settings.page_timeout)
-    return Core(settings, db, events, images, runner, redis)
+    return Core(settings, db, events, images, runner, redis, audit, providers, generators)
 
 
 def build_queue(core: Core) -> TaskQueue:
@@ -69,12 +77,13 @@ def build_queue(core: Core) -> TaskQueue:
     return InProcessQueue(core.db, core.runner)
 
 
-def build_auth(settings: Settings, db: Database) -> AuthService:
+def build_auth(settings: Settings, db: Database, audit: AuditSink | None = None) -> AuthService:
     tokens = TokenService(settings.signing_key, settings.access_token_ttl, settings.stream_ticket_ttl)
     return AuthService(
         db, tokens, RefreshTokens(db, settings.refresh_token_ttl, settings.refresh_retry_grace),
         FailureLimiter(settings.login_max_failures, settings.login_window_seconds),
         FailureLimiter(settings.login_max_failures_per_ip, settings.login_window_seconds),
+        audit,
     )
 
 

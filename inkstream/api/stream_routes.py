@@ -6,7 +6,8 @@ parameter); an open stream then outlives the token. Failures are typed JSON, nev
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from sse_starlette import EventSourceResponse
@@ -15,6 +16,7 @@ from inkstream.api.deps import Services, ServicesDep, bearer_token
 from inkstream.api.metrics import STREAM_COUNTERS, STREAM_REQUESTS
 from inkstream.api.task_routes import TaskId
 from inkstream.api.views import event_view
+from inkstream.auth.tokens import Bearer
 from inkstream.errors import InkstreamError, InvalidInput, TaskNotFound, TokenMissing
 from inkstream.events.stream import task_stream
 
@@ -49,12 +51,13 @@ async def stream(
 
 async def _open(task_id: str, request: Request, svc: Services, ticket: str | None, cursor: str | None) -> Response:
     if ticket:
-        user_id = svc.auth.tokens.user_from_ticket(ticket, task_id)
+        bearer = svc.auth.tokens.bearer_of_ticket(ticket, task_id)
     else:
         token = bearer_token(request)
         if token is None:
             raise TokenMissing("Open the stream with ?ticket= (POST …/stream-ticket) or an Authorization header.")
-        user_id = svc.auth.tokens.user_from_access(token)
+        bearer = svc.auth.tokens.bearer_of_access(token)
+    user_id = (await svc.guard.principal(bearer)).id  # a revoked session cannot open a stream either
     after = _cursor(cursor)
     if await svc.tasks.owner_of(task_id) != user_id:
         raise TaskNotFound("No such task.")
@@ -64,14 +67,32 @@ async def _open(task_id: str, request: Request, svc: Services, ticket: str | Non
     if after > await svc.events.last_id(task_id):
         raise InvalidInput("invalid_last_event_id", "Last-Event-ID is ahead of this task's events.")
     STREAM_REQUESTS.labels("resumed" if after else "opened").inc()
-    s = svc.settings
-    events = task_stream(
-        svc.events, task_id, after, retry_ms=s.sse_retry_ms, heartbeat_interval=s.heartbeat_interval,
-        viewer=user_id, present=lambda e: event_view(e, svc.images, user_id), frames=svc.frames,
-        counters=STREAM_COUNTERS,
-    )
     return EventSourceResponse(
         # ping=0: our own `heartbeat` events replace sse-starlette's comment pings.
-        events, ping=0, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        send_timeout=30,
+        _watched(svc, task_id, after, bearer), ping=0,
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}, send_timeout=30,
     )
+
+
+async def _watched(svc: Services, task_id: str, after: int, bearer: Bearer) -> AsyncIterator[bytes]:
+    """The task's stream, ended with a typed `error` event when its session is revoked. Expiry alone never ends
+    it: the token was checked when the stream opened."""
+    watch = svc.guard.watch(bearer, lambda: svc.events.notify(task_id))
+
+    def ending() -> dict[str, Any] | None:
+        problem = watch.problem
+        if problem is None:
+            return None
+        STREAM_REQUESTS.labels(f"revoked_{problem.code}").inc()
+        return {"code": problem.code, "message": problem.message, "fatal": True}
+
+    s = svc.settings
+    try:
+        async for frame in task_stream(
+            svc.events, task_id, after, retry_ms=s.sse_retry_ms, heartbeat_interval=s.heartbeat_interval,
+            viewer=bearer.user_id, present=lambda e: event_view(e, svc.images, bearer.user_id), frames=svc.frames,
+            counters=STREAM_COUNTERS, ending=ending,
+        ):
+            yield frame
+    finally:
+        svc.guard.unwatch(watch)

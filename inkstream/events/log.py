@@ -35,6 +35,10 @@ class EventLog(Protocol):
         new (the caller may skip its read)."""
         ...
 
+    def notify(self, task_id: str) -> None:
+        """Wake this process's readers of `task_id` (they then look at the log, and at whether to end)."""
+        ...
+
     def forget(self, task_id: str) -> None:
         """Drop anything cached about a task whose events were deleted."""
         ...

@@ -137,6 +137,9 @@ class RedisEventLog:
     async def last_id(self, task_id: str) -> int:
         return await self._sql.last_id(task_id)
 
+    def notify(self, task_id: str) -> None:
+        self._sql.notify(task_id)
+
     def forget(self, task_id: str) -> None:
         self._sql.forget(task_id)
         self._heads.pop(task_id, None)

@@ -18,6 +18,8 @@ from sse_starlette import ServerSentEvent
 from inkstream.events.log import TERMINAL_EVENT, EventLog, StoredEvent
 
 Presenter = Callable[[StoredEvent], dict[str, Any]]
+# Says why the stream must end now (its session was revoked), as the data of a final `error` event; else None.
+Ending = Callable[[], dict[str, Any] | None]
 
 
 class StreamCounters(Protocol):
@@ -66,6 +68,7 @@ async def task_stream(
     present: Presenter,
     frames: FrameCache,
     counters: StreamCounters | None = None,
+    ending: Ending | None = None,
 ) -> AsyncIterator[bytes]:
     if counters is not None:
         counters.opened()
@@ -75,6 +78,9 @@ async def task_stream(
         quiet_since = time.monotonic()
         maybe_new = True
         while True:
+            if ending is not None and (reason := ending()) is not None:
+                yield ServerSentEvent(event="error", data=_encode(reason)).encode()
+                return
             if maybe_new:
                 batch = await log.read_after(task_id, cursor)
                 for stored in batch:

@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import select, update
 
 from inkstream.events.log import EventLog
-from inkstream.generators.base import GeneratorError, ImageGenerator, OutlineGenerator, OutlinePage, PageRequest
+from inkstream.generators.base import GeneratorError, OutlinePage, PageRequest
+from inkstream.generators.source import GeneratorSource
 from inkstream.storage.database import Database
 from inkstream.storage.db import utcnow
 from inkstream.storage.images import ImageStore
@@ -43,8 +44,7 @@ class TaskRunner:
         events: EventLog,
         images: ImageStore,
         uploads_dir: Path,
-        outline_generator: OutlineGenerator,
-        image_generator: ImageGenerator,
+        generators: GeneratorSource,
         page_concurrency: int,
         page_timeout: float = 600.0,
     ) -> None:
@@ -52,8 +52,7 @@ class TaskRunner:
         self._events = events
         self._images = images
         self._uploads = uploads_dir
-        self._outline = outline_generator
-        self._image = image_generator
+        self._generators = generators
         self._page_concurrency = page_concurrency
         self._page_timeout = page_timeout
 
@@ -104,7 +103,8 @@ class TaskRunner:
         refs = load_reference_images(self._uploads, task_id, task.reference_images)
         await self._events.append(task.id, "progress", {"index": 0, "status": "generating", "current": 1, "total": 1})
         try:
-            outline = await asyncio.wait_for(self._outline.generate_outline(task.topic, refs), self._page_timeout)
+            outline_generator, _ = await self._generators.for_user(task.user_id)
+            outline = await asyncio.wait_for(outline_generator.generate_outline(task.topic, refs), self._page_timeout)
         except (GeneratorError, TimeoutError) as exc:
             message, retryable = _failure(exc, "The outline generator")
             await self._events.append(
@@ -149,7 +149,8 @@ class TaskRunner:
             style_seed=task_id,
         )
         try:
-            png = await asyncio.wait_for(self._image.generate_image(request), self._page_timeout)
+            _, image_generator = await self._generators.for_user(task.user_id)
+            png = await asyncio.wait_for(image_generator.generate_image(request), self._page_timeout)
         except (GeneratorError, TimeoutError) as exc:
             message, retryable = _failure(exc, "Generating this page")
             await self._events.append(
@@ -165,7 +166,7 @@ class TaskRunner:
             dedupe_key=states.complete_key(index, task.round),
         )
         await self._set_page(task_id, index, status=states.PAGE_DONE, image_file=file_name, error=None,
-                             retryable=None)
+                             retryable=None, image_bytes=len(png))
 
     async def _set_page(self, task_id: str, index: int, **values: Any) -> None:
         async with self._db.write() as s:

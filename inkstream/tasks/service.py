@@ -255,6 +255,24 @@ class TaskService:
         await self._queue.enqueue(task_id)
         return task
 
+    async def cancel_any(self, task_id: str) -> Task:
+        """An operator's cancel: any user's task."""
+        owner = await self.owner_of(task_id)
+        if owner is None:
+            raise TaskNotFound("No such task.")
+        return await self.cancel(owner, task_id)
+
+    async def remove_any(self, task_id: str) -> None:
+        """An operator's delete: any user's task, cancelled first when it is still running."""
+        owner = await self.owner_of(task_id)
+        if owner is None:
+            raise TaskNotFound("No such task.")
+        try:
+            await self.cancel(owner, task_id)
+        except TaskConflict:
+            pass  # already finished
+        await self.delete(owner, task_id)
+
     async def delete(self, user_id: int, task_id: str) -> None:
         task, _ = await self.get(user_id, task_id)
         if task.status in states.ACTIVE:
