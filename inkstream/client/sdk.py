@@ -111,9 +111,24 @@ class AsyncInkstream:
                                        json={"refresh_token": tokens.refresh_token})
         self.session.set_tokens(None)
 
+    async def logout_all(self) -> None:
+        """End every session of this account, this one included (other devices' streams end within seconds)."""
+        await self.session.request("POST", "/api/auth/logout-all")
+        self.session.set_tokens(None)
+
+    async def sessions(self) -> list[dict[str, Any]]:
+        """This account's live sessions: id, created_at, last_used_at, ip, user_agent, current."""
+        body = await self.session.json("GET", "/api/auth/sessions")
+        return list(body["items"])
+
+    async def change_password(self, current: str, new: str) -> None:
+        """Change the password; every other session of this account ends."""
+        await self.session.request("POST", "/api/auth/password",
+                                   json={"current_password": current, "new_password": new})
+
     async def me(self) -> User:
         body = await self.session.json("GET", "/api/auth/me")
-        return User(int(body["id"]), str(body["username"]), bool(body.get("is_admin")))
+        return User(int(body["id"]), str(body["username"]), bool(body.get("is_admin")), str(body.get("role", "user")))
 
     # --- outlines ---
     async def create_outline(self, topic: str, images: Iterable[bytes | str] | None = None, *,

@@ -8,6 +8,7 @@ below it are dropped as a second line of defence. Heartbeats carry no id and are
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
 
@@ -16,6 +17,7 @@ from httpx_sse import EventSource, ServerSentEvent, SSEError
 
 from inkstream.client.backoff import Reconnect, ReconnectPolicy
 from inkstream.client.errors import (
+    AuthError,
     ConnectionLost,
     InkstreamError,
     RateLimited,
@@ -117,6 +119,14 @@ class EventStream:
         if sse.event == "heartbeat":  # no id of its own (httpx-sse repeats the previous one): never an event
             self.heartbeats += 1
             return None
+        if sse.event == "error" and '"fatal"' in sse.data:
+            # The session was revoked (logout everywhere, account disabled): the server's last word, no id.
+            body = json.loads(sse.data)
+            if body.get("fatal") and "index" not in body:
+                self._set_state("closed")
+                code = str(body.get("code", "session_revoked"))
+                raise AuthError(str(body.get("message", "")), code=code,
+                                status=403 if code == "account_disabled" else 401)
         if not sse.data or not sse.id.isdigit():
             return None
         event_id = int(sse.id)
