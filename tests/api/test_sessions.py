@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 from httpx_sse import connect_sse
 
 from tests.support.client import Account, login, start_generation
@@ -131,3 +132,23 @@ def test_logout_all_cuts_open_streams_with_a_typed_event(make_server: Any) -> No
     assert delay < DEADLINE
     again = http.get(f"/api/generate/stream/{task_id}", headers=account.headers)
     assert again.status_code == 401 and again.json()["code"] == "session_revoked"
+
+
+def test_revocation_reaches_every_api_node(server: Any, account: Account, tmp_path: Any) -> None:
+    """Two API nodes on one database: a session revoked through one is refused by the other within 5 s."""
+    from tests.support.server import LiveServer
+
+    if server.backend is None:
+        pytest.skip("one embedded process is one node; the distributed parametrisation runs this test")
+    # Same data dir: the nodes share the secret key file, as nodes of one deployment share INKSTREAM_SECRET_KEY.
+    other_node = LiveServer(server.data_dir, backend=server.backend, workers=0, heartbeat_interval=1).start()
+    try:
+        with httpx.Client(base_url=other_node.url, timeout=30) as node_b, \
+                httpx.Client(base_url=server.url, timeout=30) as node_a:
+            assert node_b.get("/api/auth/me", headers=account.headers).status_code == 200
+            assert node_a.post("/api/auth/logout-all", headers=account.headers).status_code == 204
+            took = refused_within(node_b, account, 401, "session_revoked")
+            print(f"node B refused the revoked session after {took:.2f}s")
+    finally:
+        other_node.stop()
+
