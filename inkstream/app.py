@@ -24,14 +24,18 @@ from inkstream.api import (
     metrics,
     stream_routes,
     task_routes,
+    usage_routes,
 )
 from inkstream.api.body_limit import BodySizeLimit
-from inkstream.api.deps import AdminParts, Services
+from inkstream.api.deps import AdminParts, Services, UsageParts
 from inkstream.api.errors import install_error_handlers
 from inkstream.auth.revocation import SessionGuard
 from inkstream.config import Settings
 from inkstream.events.stream import FrameCache
 from inkstream.services import build_auth, build_core, build_queue, build_tasks
+from inkstream.usage.quotas import PageQuotas
+from inkstream.usage.rollups import Rollups
+from inkstream.usage.telemetry import ReportLimiter
 
 WEB_DIR = Path(__file__).parent / "web"
 
@@ -60,23 +64,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             AdminUsers(core.db, auth, tasks, core.audit), AdminRecords(core.db, core.images), core.providers,
             core.generators,
         )
+        rollups = Rollups(core.db, "api", flush_interval=settings.rollup_flush_interval,
+                          open_streams=guard.open_streams)
+        usage = UsageParts(rollups, PageQuotas(settings.daily_page_quota), ReportLimiter(), core.db)
         app.state.services = Services(settings, auth, tasks, core.events, core.images,
                                       # re-encoded well before the signed image URLs in them expire
-                                      FrameCache(max_age=min(300.0, settings.image_url_ttl / 4)), guard, admin)
+                                      FrameCache(max_age=min(300.0, settings.image_url_ttl / 4)), guard, admin, usage)
         await ensure_admin(core.db, auth, settings.admin_username, settings.admin_password)
         await guard.start()
+        await rollups.start()
         await queue.start()
         try:
             yield
         finally:
             await queue.stop()
+            await rollups.close()
             await guard.close()
             await core.close()
 
     app = FastAPI(title="Inkstream", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
     for router in (auth_routes.router, task_routes.router, stream_routes.router, image_routes.router,
-                   admin_routes.router, admin_config_routes.router, metrics.router):
+                   admin_routes.router, admin_config_routes.router, usage_routes.router, metrics.router):
         app.include_router(router)
 
     @app.get("/api/health", tags=["ops"])

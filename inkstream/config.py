@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     max_reference_image_bytes: int = Field(5 * 1024 * 1024, ge=1024)
     max_running_tasks_per_user: int = Field(3, ge=1)
 
+    # Daily pages per role, e.g. {"user": 60, "pro": 600}; a role not listed (admins, unless set) is unlimited.
+    daily_page_quota: dict[str, int] = Field(default_factory=dict)
+    rollup_flush_interval: float = Field(5.0, gt=0, le=60)  # how often each node writes its per-minute counts
+
     page_concurrency: int = Field(4, ge=1)
     page_timeout: float = Field(600.0, gt=0)
 

@@ -108,6 +108,15 @@ class RateLimited(InkstreamError):
         self.retry_after = retry_after
 
 
+class QuotaExceeded(InkstreamError):
+    code = "quota_exceeded"
+    status = 429
+
+    def __init__(self, message: str, retry_after: int, **details: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **details)
+        self.retry_after = retry_after
+
+
 # --- tasks ---
 class TaskNotFound(InkstreamError):
     code = "task_not_found"

@@ -24,6 +24,7 @@ from inkstream.tasks.queue import InProcessQueue, TaskQueue
 from inkstream.tasks.redis_queue import RedisQueue
 from inkstream.tasks.runner import TaskRunner
 from inkstream.tasks.service import TaskLimits, TaskService
+from inkstream.usage.quotas import PageQuotas
 
 
 @dataclass
@@ -90,4 +91,5 @@ def build_auth(settings: Settings, db: Database, audit: AuditSink | None = None)
 def build_tasks(core: Core, queue: TaskQueue) -> TaskService:
     s = core.settings
     limits = TaskLimits(s.max_topic_chars, s.max_pages, s.max_page_chars, s.max_running_tasks_per_user)
-    return TaskService(core.db, core.events, queue, s.uploads_dir, s.images_dir, limits)
+    return TaskService(core.db, core.events, queue, s.uploads_dir, s.images_dir, limits,
+                       PageQuotas(s.daily_page_quota))

@@ -31,7 +31,8 @@ class UserFilter:
 
 def _public(user: User) -> dict[str, Any]:
     return {"id": user.id, "username": user.username, "role": user.role, "is_admin": user.role == "admin",
-            "is_active": user.is_active, "created_at": iso(user.created_at), "last_login_at": iso(user.last_login_at)}
+            "is_active": user.is_active, "created_at": iso(user.created_at), "last_login_at": iso(user.last_login_at),
+            "daily_page_quota": user.daily_page_quota}
 
 
 def session_view(session: AuthSession, current: str | None = None) -> dict[str, Any]:
@@ -121,7 +122,7 @@ class AdminUsers:
                 raise Conflict("last_admin", "This is the last active administrator.")
 
     async def update(self, user_id: int, role: str | None, password: str | None, actor: Actor,
-                     origin: Origin) -> dict[str, Any]:
+                     origin: Origin, *, quota: tuple[str, int | None] | None = None) -> dict[str, Any]:
         if role is not None and role not in ROLES:
             raise InvalidInput("invalid_role", f"The role must be one of {', '.join(ROLES)}.")
         if password is not None:
@@ -137,6 +138,8 @@ class AdminUsers:
                 row.set_role(role)
             if password is not None:
                 row.password_hash = hash_password(password)
+            if quota is not None:
+                row.daily_page_quota = quota[1]
         if password is not None:
             await self._auth.sessions.revoke_user(user_id, "password_reset")
         elif role is not None and role != before["role"]:

@@ -52,7 +52,8 @@ async def get_user(user_id: UserId, _: AdminUser, svc: ServicesDep) -> dict[str,
 @router.put("/users/{user_id}")
 async def update_user(user_id: UserId, body: UserUpdate, admin: AdminUser, svc: ServicesDep,
                       origin: OriginDep) -> dict[str, Any]:
-    return await svc.admin.users.update(user_id, body.role, body.password, actor(admin), origin)
+    quota = ("set", body.daily_page_quota) if "daily_page_quota" in body.model_fields_set else None
+    return await svc.admin.users.update(user_id, body.role, body.password, actor(admin), origin, quota=quota)
 
 
 @router.patch("/users/{user_id}/status")

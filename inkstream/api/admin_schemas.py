@@ -19,6 +19,8 @@ class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role | None = None
     password: str | None = Field(None, min_length=1, max_length=256)
+    # Pages per day for this user, overriding the role's quota; null clears the override.
+    daily_page_quota: int | None = Field(None, ge=0, le=1_000_000)
 
 
 class UserStatus(BaseModel):

@@ -52,8 +52,10 @@ async def refresh(body: RefreshBody, svc: ServicesDep, origin: OriginDep) -> Tok
         pair = await svc.auth.refresh(body.refresh_token, origin)
     except InkstreamError as exc:
         TOKEN_REFRESHES.labels(exc.code).inc()
+        svc.usage.rollups.add(f"refresh.failed.{exc.code}")
         raise
     TOKEN_REFRESHES.labels("ok").inc()
+    svc.usage.rollups.add("refresh.ok")
     return TokenOut(**pair.__dict__)
 
 

@@ -19,8 +19,12 @@ from inkstream.config import Settings
 from inkstream.errors import Forbidden, TokenMissing
 from inkstream.events.log import EventLog
 from inkstream.events.stream import FrameCache
+from inkstream.storage.database import Database
 from inkstream.storage.images import ImageStore
 from inkstream.tasks.service import TaskService
+from inkstream.usage.quotas import PageQuotas
+from inkstream.usage.rollups import Rollups
+from inkstream.usage.telemetry import ReportLimiter
 
 
 @dataclass
@@ -34,6 +38,14 @@ class AdminParts:
 
 
 @dataclass
+class UsageParts:
+    rollups: Rollups
+    quotas: PageQuotas
+    reports: ReportLimiter
+    db: Database
+
+
+@dataclass
 class Services:
     settings: Settings
     auth: AuthService
@@ -43,6 +55,7 @@ class Services:
     frames: FrameCache
     guard: SessionGuard
     admin: AdminParts
+    usage: UsageParts
 
 
 def services(request: Request) -> Services:

@@ -42,10 +42,14 @@ async def stream(
     last_event_id: Annotated[str | None, Query(max_length=32)] = None,
     last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID", max_length=32)] = None,
 ) -> Response:
+    cursor = last_event_id_header or last_event_id
     try:
-        return await _open(task_id, request, svc, ticket, last_event_id_header or last_event_id)
+        return await _open(task_id, request, svc, ticket, cursor)
     except InkstreamError as exc:
         STREAM_REQUESTS.labels(exc.code).inc()
+        svc.usage.rollups.add(f"stream.refused.{exc.code}")
+        if cursor:
+            svc.usage.rollups.add("stream.reconnect_refused")
         raise
 
 
@@ -63,10 +67,12 @@ async def _open(task_id: str, request: Request, svc: Services, ticket: str | Non
         raise TaskNotFound("No such task.")
     if await svc.tasks.stream_is_over(task_id, after):
         STREAM_REQUESTS.labels("finished_204").inc()
+        svc.usage.rollups.add("stream.finished_204")
         return Response(status_code=204)  # the client has `finish`: EventSource stops reconnecting on 204
     if after > await svc.events.last_id(task_id):
         raise InvalidInput("invalid_last_event_id", "Last-Event-ID is ahead of this task's events.")
     STREAM_REQUESTS.labels("resumed" if after else "opened").inc()
+    svc.usage.rollups.add("stream.resumed" if after else "stream.opened")
     return EventSourceResponse(
         # ping=0: our own `heartbeat` events replace sse-starlette's comment pings.
         _watched(svc, task_id, after, bearer), ping=0,
@@ -87,6 +93,7 @@ async def _watched(svc: Services, task_id: str, after: int, bearer: Bearer) -> A
         return {"code": problem.code, "message": problem.message, "fatal": True}
 
     s = svc.settings
+    ended = "client"  # unless the stream runs to its end: the client went away (or the server stopped)
     try:
         async for frame in task_stream(
             svc.events, task_id, after, retry_ms=s.sse_retry_ms, heartbeat_interval=s.heartbeat_interval,
@@ -94,5 +101,7 @@ async def _watched(svc: Services, task_id: str, after: int, bearer: Bearer) -> A
             counters=STREAM_COUNTERS, ending=ending,
         ):
             yield frame
+        ended = "revoked" if watch.problem is not None else "finish"
     finally:
         svc.guard.unwatch(watch)
+        svc.usage.rollups.add(f"stream.closed.{ended}")

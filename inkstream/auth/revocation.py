@@ -118,6 +118,9 @@ class SessionGuard:
         self._streams[bearer.user_id].add(watch)
         return watch
 
+    def open_streams(self) -> int:
+        return sum(len(w) for w in self._streams.values())
+
     def unwatch(self, watch: StreamWatch) -> None:
         watchers = self._streams.get(watch.bearer.user_id)
         if watchers is not None:

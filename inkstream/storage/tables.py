@@ -27,6 +27,7 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    daily_page_quota: Mapped[int | None] = mapped_column(Integer)  # None: the role's quota
 
     def set_role(self, role: str) -> None:
         self.role = role
@@ -182,3 +183,41 @@ class TaskEvent(Base):
     data: Mapped[dict] = mapped_column(JSON, nullable=False)
     dedupe_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class UsageEvent(Base):
+    """What a user consumed: an outline, a page, a regenerated page — with the provider and model that made it."""
+
+    __tablename__ = "usage_events"
+    __table_args__ = (Index("ix_usage_user_created", "user_id", "created_at"), Index("ix_usage_created", "created_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(Integer, nullable=False)  # no foreign key: usage outlives a deleted task
+    task_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # outline | page | regenerate
+    provider: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    model: Mapped[str] = mapped_column(String(128), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class MetricRollup(Base):
+    """Per-minute counts written by each API node (stream outcomes, refreshes, client telemetry)."""
+
+    __tablename__ = "metric_rollups"
+
+    minute: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    node: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+
+
+class NodeStatus(Base):
+    """Each API node and worker says it is alive (and how many streams it holds) every few seconds."""
+
+    __tablename__ = "node_status"
+
+    node: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # api | worker
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    open_streams: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -24,7 +24,7 @@ from inkstream.generators.source import GeneratorSource
 from inkstream.storage.database import Database
 from inkstream.storage.db import utcnow
 from inkstream.storage.images import ImageStore
-from inkstream.storage.tables import Page, Task
+from inkstream.storage.tables import Page, Task, UsageEvent
 from inkstream.storage.uploads import load_reference_images
 from inkstream.tasks import states
 
@@ -113,6 +113,7 @@ class TaskRunner:
             )
             await self._finish_outline(task, None, message)
             return
+        await self._record_usage(task, "outline", outline_generator)
         await self._finish_outline(task, {"raw": outline.raw, "pages": [asdict(p) for p in outline.pages]}, None)
 
     async def _finish_outline(self, task: Task, result: dict[str, Any] | None, error: str | None) -> None:
@@ -167,6 +168,14 @@ class TaskRunner:
         )
         await self._set_page(task_id, index, status=states.PAGE_DONE, image_file=file_name, error=None,
                              retryable=None, image_bytes=len(png))
+        await self._record_usage(task, "page" if task.round == 1 else "regenerate", image_generator)
+
+    async def _record_usage(self, task: Task, kind: str, generator: object) -> None:
+        """A usage event: what was made for whom, by which provider and model (quotas and accounting)."""
+        async with self._db.write() as s:
+            s.add(UsageEvent(user_id=task.user_id, task_id=task.id, kind=kind,
+                             provider=str(getattr(generator, "name", ""))[:64],
+                             model=str(getattr(generator, "model", "") or "")[:128], created_at=utcnow()))
 
     async def _set_page(self, task_id: str, index: int, **values: Any) -> None:
         async with self._db.write() as s:

@@ -23,6 +23,7 @@ from inkstream.services import Core, build_core
 from inkstream.storage.tables import Task
 from inkstream.tasks import states
 from inkstream.tasks.redis_queue import RedisQueue
+from inkstream.usage.rollups import Rollups
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,8 @@ async def serve_worker(settings: Settings) -> None:
         raise SystemExit("inkstream worker needs INKSTREAM_REDIS_URL (the embedded mode runs jobs in `serve`)")
     core = await build_core(settings)
     queue = RedisQueue(core.db, settings.redis_url, settings.queue_name)
+    alive = Rollups(core.db, "worker", flush_interval=settings.rollup_flush_interval)  # the dashboard sees us
+    await alive.start()
     sweeper = asyncio.create_task(_sweep_forever(core, queue, settings.sweep_interval))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -95,5 +98,6 @@ async def serve_worker(settings: Settings) -> None:
                 await worker.close()
     finally:
         sweeper.cancel()
+        await alive.close()
         await queue.stop()
         await core.close()
