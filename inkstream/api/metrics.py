@@ -81,6 +81,7 @@ async def metrics(request: Request, svc: ServicesDep,
     # Cluster-wide gauges, read from the database at scrape time (the same on every node).
     QUEUE_DEPTH.set(await queue_depth(svc.usage.db))
     kinds = [n["kind"] for n in await live_nodes(svc.usage.db)]
-    for kind in ("api", "worker"):
-        NODES_ALIVE.labels(kind).set(kinds.count(kind))
+    NODES_ALIVE.labels("api").set(kinds.count("api"))
+    # Embedded: each API node runs its own in-process worker.
+    NODES_ALIVE.labels("worker").set(kinds.count("worker") if svc.settings.distributed else kinds.count("api"))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
