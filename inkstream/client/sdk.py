@@ -133,6 +133,10 @@ class AsyncInkstream:
         await self.session.request("POST", "/api/auth/password",
                                    json={"current_password": current, "new_password": new})
 
+    async def usage(self) -> dict[str, Any]:
+        """Today's page quota: quota (None: unlimited), used_today, in_flight, remaining, resets_at."""
+        return dict(await self.session.json("GET", "/api/usage/me"))
+
     async def me(self) -> User:
         body = await self.session.json("GET", "/api/auth/me")
         return User(int(body["id"]), str(body["username"]), bool(body.get("is_admin")), str(body.get("role", "user")))

@@ -113,3 +113,27 @@ def test_usage_needs_a_login(http: httpx.Client) -> None:
     assert http.get("/api/usage/me").status_code == 401
     other = new_account(http)
     assert usage(http, other)["used_today"] == 0
+
+
+def test_the_cli_shows_what_is_left(http: httpx.Client, account: Account, server: LiveServer,
+                                    tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("INKSTREAM_")},
+           "INKSTREAM_SERVER": server.url, "INKSTREAM_CONFIG_DIR": str(tmp_path / "cfg"), "COLUMNS": "120"}
+
+    def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "inkstream", *args], env=env, input=stdin, text=True,
+                              capture_output=True, timeout=120)
+
+    assert cli("login", "-u", account.username, "--password-stdin", stdin=account.password).returncode == 0
+    task_id = start_generation(http, account, 2)
+    wait_status(http, account, task_id, "done")
+    shown = cli("quota")
+    assert shown.returncode == 0 and "今日剩余 3 页" in shown.stdout and "3 of 5 pages left today" in shown.stdout
+    start_generation(http, account, 3)
+    refused_run = cli("generate", "周末露营清单", "--pages", "3", "--out", str(tmp_path / "post"))
+    assert refused_run.returncode == 1, refused_run.stderr
+    assert "quota_exceeded" in refused_run.stderr and "inkstream quota" in refused_run.stderr
