@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     event_retention_seconds: int = Field(3600, ge=1)  # how long a finished task's stream stays in Redis
     worker_concurrency: int = Field(8, ge=1)  # page jobs at once per `inkstream worker` process
     sweep_interval: float = Field(15.0, gt=0)  # how often workers re-queue unfinished pages
+    # A running page's lease: renewed every third of it; a page whose worker died runs elsewhere about this
+    # many seconds (plus lease_check_interval) later, whatever page_timeout is.
+    lease_seconds: float = Field(10.0, ge=1, le=120)
+    lease_check_interval: float = Field(1.0, gt=0, le=30)
     # Artificial per-page latency of the offline generators, for demos and tests that need a long task.
     offline_delay: float = Field(0.0, ge=0)
     providers_file: Path | None = None

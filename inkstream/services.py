@@ -18,6 +18,7 @@ from inkstream.events.sql_log import SqlEventLog
 from inkstream.generators.factory import build_generators
 from inkstream.storage.database import Database
 from inkstream.storage.images import ImageStore
+from inkstream.tasks.leases import Leases, LocalLeases, RedisLeases
 from inkstream.tasks.queue import InProcessQueue, TaskQueue
 from inkstream.tasks.redis_queue import RedisQueue
 from inkstream.tasks.runner import TaskRunner
@@ -34,6 +35,7 @@ class Core:
     images: ImageStore
     runner: TaskRunner
     redis: Redis | None
+    leases: Leases
 
     async def close(self) -> None:
         await self.events.close()
@@ -48,19 +50,21 @@ async def build_core(settings: Settings) -> Core:
     await db.migrate()
     redis: Redis | None = None
     events: EventLog
+    leases: Leases = LocalLeases()
     if settings.distributed:
         redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2,
                                health_check_interval=10)
         redis_log = RedisEventLog(SqlEventLog(db), redis, settings.redis_prefix, settings.event_retention_seconds)
         await redis_log.start()
         events = redis_log
+        leases = RedisLeases(redis, settings.redis_prefix, settings.lease_seconds)
     else:
         events = SqlEventLog(db, single_writer=True)
     images = ImageStore(settings.images_dir, settings.signing_key, settings.image_url_ttl)
     outline_gen, image_gen = build_generators(settings)
     runner = TaskRunner(db, events, images, settings.uploads_dir, outline_gen, image_gen,
-                        settings.page_concurrency, settings.page_timeout)
-    return Core(settings, db, events, images, runner, redis)
+                        settings.page_concurrency, settings.page_timeout, leases)
+    return Core(settings, db, events, images, runner, redis, leases)
 
 
 def build_queue(core: Core) -> TaskQueue:
