@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         core = await build_core(settings)
         queue = build_queue(core)
-        app.state.services = Services(settings, build_auth(settings, core.db), build_tasks(core, queue),
+        app.state.services = Services(settings, build_auth(settings, core.db, core.redis), build_tasks(core, queue),
                                       core.events, core.images,
                                       # re-encoded well before the signed image URLs in them expire
                                       FrameCache(max_age=min(300.0, settings.image_url_ttl / 4)))

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from inkstream.auth.rate_limit import FailureLimiter
+from inkstream.auth.rate_limit import FailureCounter, FailureLimiter
+from inkstream.auth.redis_rate_limit import RedisFailureLimiter
 from inkstream.auth.refresh import RefreshTokens
 from inkstream.auth.service import AuthService
 from inkstream.auth.tokens import TokenService
@@ -73,13 +74,20 @@ def build_queue(core: Core) -> TaskQueue:
     return InProcessQueue(core.db, core.runner)
 
 
-def build_auth(settings: Settings, db: Database) -> AuthService:
+def build_auth(settings: Settings, db: Database, redis: Redis | None = None) -> AuthService:
     tokens = TokenService(settings.signing_key, settings.access_token_ttl, settings.stream_ticket_ttl)
-    return AuthService(
-        db, tokens, RefreshTokens(db, settings.refresh_token_ttl, settings.refresh_retry_grace),
-        FailureLimiter(settings.login_max_failures, settings.login_window_seconds),
-        FailureLimiter(settings.login_max_failures_per_ip, settings.login_window_seconds),
-    )
+    per_user: FailureCounter
+    per_ip: FailureCounter
+    if redis is not None:  # distributed: every API node counts the same failures
+        per_user = RedisFailureLimiter(redis, settings.redis_prefix, "user", settings.login_max_failures,
+                                       settings.login_window_seconds)
+        per_ip = RedisFailureLimiter(redis, settings.redis_prefix, "ip", settings.login_max_failures_per_ip,
+                                     settings.login_window_seconds)
+    else:
+        per_user = FailureLimiter(settings.login_max_failures, settings.login_window_seconds)
+        per_ip = FailureLimiter(settings.login_max_failures_per_ip, settings.login_window_seconds)
+    return AuthService(db, tokens, RefreshTokens(db, settings.refresh_token_ttl, settings.refresh_retry_grace),
+                       per_user, per_ip)
 
 
 def build_tasks(core: Core, queue: TaskQueue) -> TaskService:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from inkstream.auth.passwords import hash_password, verify_password
-from inkstream.auth.rate_limit import FailureLimiter
+from inkstream.auth.rate_limit import FailureCounter
 from inkstream.auth.refresh import RefreshTokens
 from inkstream.auth.tokens import TokenService
 from inkstream.errors import InvalidCredentials, InvalidInput, TokenInvalid, UsernameTaken
@@ -39,8 +39,8 @@ class UserInfo:
 
 class AuthService:
     def __init__(
-        self, db: Database, tokens: TokenService, refresh: RefreshTokens, per_user: FailureLimiter,
-        per_ip: FailureLimiter,
+        self, db: Database, tokens: TokenService, refresh: RefreshTokens, per_user: FailureCounter,
+        per_ip: FailureCounter,
     ) -> None:
         self._db = db
         self.tokens = tokens
@@ -65,15 +65,15 @@ class AuthService:
 
     async def login(self, username: str, password: str, client_ip: str) -> TokenPair:
         user_key = username.lower()
-        self._per_user.check(user_key)
-        self._per_ip.check(client_ip)
+        await self._per_user.check(user_key)
+        await self._per_ip.check(client_ip)
         async with self._db.read() as s:
             user = await s.scalar(select(User).where(User.username == username))
         if not verify_password(user.password_hash if user else None, password) or user is None:
-            self._per_user.record_failure(user_key)
-            self._per_ip.record_failure(client_ip)
+            await self._per_user.record_failure(user_key)
+            await self._per_ip.record_failure(client_ip)
             raise InvalidCredentials("Wrong username or password.")
-        self._per_user.reset(user_key)
+        await self._per_user.reset(user_key)
         refresh = await self._refresh.issue(user.id)
         return TokenPair(self.tokens.issue_access(user.id), refresh, self.tokens.access_ttl)
 
