@@ -44,6 +44,9 @@ class Settings(BaseSettings):
 
     sse_retry_ms: int = Field(3000, ge=100)
     heartbeat_interval: float = Field(15.0, gt=0)
+    # A connection whose sent bytes stay unacknowledged this long is cut (TCP_USER_TIMEOUT): a stream client that
+    # vanished without a FIN is dropped within about two heartbeat intervals. Empty: the heartbeat interval.
+    dead_client_timeout: float | None = Field(None, gt=0)
 
     max_body_bytes: int = Field(25 * 1024 * 1024, ge=1024)
     max_topic_chars: int = Field(500, ge=1)
@@ -84,6 +87,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return _async_driver(self.database_url)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'inkstream.db').resolve()}"
+
+    @property
+    def tcp_user_timeout(self) -> float:
+        return self.dead_client_timeout or self.heartbeat_interval
 
     @property
     def distributed(self) -> bool:
