@@ -17,6 +17,7 @@ from inkstream.api.body_limit import BodySizeLimit
 from inkstream.api.deps import Services
 from inkstream.api.errors import install_error_handlers
 from inkstream.config import Settings
+from inkstream.events.broadcast import Broadcaster
 from inkstream.events.stream import FrameCache
 from inkstream.services import build_auth, build_core, build_queue, build_tasks
 
@@ -39,10 +40,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         core = await build_core(settings)
         queue = build_queue(core)
+        # re-encoded well before the signed image URLs in them expire
+        frames = FrameCache(max_age=min(300.0, settings.image_url_ttl / 4))
         app.state.services = Services(settings, build_auth(settings, core.db, core.redis), build_tasks(core, queue),
-                                      core.events, core.images,
-                                      # re-encoded well before the signed image URLs in them expire
-                                      FrameCache(max_age=min(300.0, settings.image_url_ttl / 4)))
+                                      core.events, core.images, frames)
+        app.state.broadcaster = Broadcaster(core.events, frames, buffer_size=settings.stream_buffer_events)
         await queue.start()
         try:
             yield

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
 
     sse_retry_ms: int = Field(3000, ge=100)
     heartbeat_interval: float = Field(15.0, gt=0)
+    # Events a stream may have unsent before it is closed (the client resumes from its last id): a slow client
+    # never slows the task's other streams.
+    stream_buffer_events: int = Field(256, ge=1)
     # A connection whose sent bytes stay unacknowledged this long is cut (TCP_USER_TIMEOUT): a stream client that
     # vanished without a FIN is dropped within about two heartbeat intervals. Empty: the heartbeat interval.
     dead_client_timeout: float | None = Field(None, gt=0)

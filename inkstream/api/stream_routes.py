@@ -16,7 +16,7 @@ from inkstream.api.metrics import STREAM_COUNTERS, STREAM_REQUESTS
 from inkstream.api.task_routes import TaskId
 from inkstream.api.views import event_view
 from inkstream.errors import InkstreamError, InvalidInput, TaskNotFound, TokenMissing
-from inkstream.events.stream import task_stream
+from inkstream.events.broadcast import Broadcaster
 
 router = APIRouter(tags=["stream"])
 
@@ -65,10 +65,10 @@ async def _open(task_id: str, request: Request, svc: Services, ticket: str | Non
         raise InvalidInput("invalid_last_event_id", "Last-Event-ID is ahead of this task's events.")
     STREAM_REQUESTS.labels("resumed" if after else "opened").inc()
     s = svc.settings
-    events = task_stream(
-        svc.events, task_id, after, retry_ms=s.sse_retry_ms, heartbeat_interval=s.heartbeat_interval,
-        viewer=user_id, present=lambda e: event_view(e, svc.images, user_id), frames=svc.frames,
-        counters=STREAM_COUNTERS,
+    broadcaster: Broadcaster = request.app.state.broadcaster
+    events = broadcaster.stream(
+        task_id, after, retry_ms=s.sse_retry_ms, heartbeat_interval=s.heartbeat_interval,
+        viewer=user_id, present=lambda e: event_view(e, svc.images, user_id), counters=STREAM_COUNTERS,
     )
     return EventSourceResponse(
         # ping=0: our own `heartbeat` events replace sse-starlette's comment pings.
