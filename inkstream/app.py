@@ -31,6 +31,7 @@ from inkstream.api.deps import AdminParts, Services, UsageParts
 from inkstream.api.errors import install_error_handlers
 from inkstream.auth.revocation import SessionGuard
 from inkstream.config import Settings
+from inkstream.events.broadcast import Broadcaster
 from inkstream.events.stream import FrameCache
 from inkstream.services import build_auth, build_core, build_queue, build_tasks
 from inkstream.usage.quotas import PageQuotas
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         core = await build_core(settings)
         queue = build_queue(core)
-        auth = build_auth(settings, core.db, core.audit)
+        auth = build_auth(settings, core.db, core.audit, core.redis)
         tasks = build_tasks(core, queue)
         guard = SessionGuard(core.db, poll_interval=settings.session_poll_interval)
         admin = AdminParts(
@@ -67,9 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rollups = Rollups(core.db, "api", flush_interval=settings.rollup_flush_interval,
                           open_streams=guard.open_streams)
         usage = UsageParts(rollups, PageQuotas(settings.daily_page_quota), ReportLimiter(), core.db)
-        app.state.services = Services(settings, auth, tasks, core.events, core.images,
-                                      # re-encoded well before the signed image URLs in them expire
-                                      FrameCache(max_age=min(300.0, settings.image_url_ttl / 4)), guard, admin, usage)
+        # re-encoded well before the signed image URLs in them expire
+        frames = FrameCache(max_age=min(300.0, settings.image_url_ttl / 4))
+        app.state.services = Services(settings, auth, tasks, core.events, core.images, frames, guard, admin, usage)
+        app.state.broadcaster = Broadcaster(core.events, frames, buffer_size=settings.stream_buffer_events)
         await ensure_admin(core.db, auth, settings.admin_username, settings.admin_password)
         await guard.start()
         await rollups.start()

@@ -14,6 +14,7 @@ from inkstream.config import ConfigError
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from inkstream.api.dead_clients import protocol_with_user_timeout
     from inkstream.app import create_app
     from inkstream.config import Settings
     from inkstream.logs import log_config
@@ -24,7 +25,8 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"Inkstream on http://{host}:{port}  (data: {settings.data_dir.resolve()}, env: {settings.env})",
           flush=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_config=log_config(args.log_level.upper()),
-                timeout_graceful_shutdown=3, proxy_headers=False)
+                timeout_graceful_shutdown=3, proxy_headers=False,
+                http=protocol_with_user_timeout(settings.tcp_user_timeout))
     return 0
 
 

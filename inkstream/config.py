@@ -52,6 +52,12 @@ class Settings(BaseSettings):
 
     sse_retry_ms: int = Field(3000, ge=100)
     heartbeat_interval: float = Field(15.0, gt=0)
+    # Events a stream may have unsent before it is closed (the client resumes from its last id): a slow client
+    # never slows the task's other streams.
+    stream_buffer_events: int = Field(256, ge=1)
+    # A connection whose sent bytes stay unacknowledged this long is cut (TCP_USER_TIMEOUT): a stream client that
+    # vanished without a FIN is dropped within about two heartbeat intervals. Empty: the heartbeat interval.
+    dead_client_timeout: float | None = Field(None, gt=0)
 
     max_body_bytes: int = Field(25 * 1024 * 1024, ge=1024)
     max_topic_chars: int = Field(500, ge=1)
@@ -73,6 +79,10 @@ class Settings(BaseSettings):
     event_retention_seconds: int = Field(3600, ge=1)  # how long a finished task's stream stays in Redis
     worker_concurrency: int = Field(8, ge=1)  # page jobs at once per `inkstream worker` process
     sweep_interval: float = Field(15.0, gt=0)  # how often workers re-queue unfinished pages
+    # A running page's lease: renewed every third of it; a page whose worker died runs elsewhere about this
+    # many seconds (plus lease_check_interval) later, whatever page_timeout is.
+    lease_seconds: float = Field(10.0, ge=1, le=120)
+    lease_check_interval: float = Field(1.0, gt=0, le=30)
     # Artificial per-page latency of the offline generators, for demos and tests that need a long task.
     offline_delay: float = Field(0.0, ge=0)
     providers_file: Path | None = None
@@ -92,6 +102,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return _async_driver(self.database_url)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'inkstream.db').resolve()}"
+
+    @property
+    def tcp_user_timeout(self) -> float:
+        return self.dead_client_timeout or self.heartbeat_interval
 
     @property
     def distributed(self) -> bool:

@@ -169,3 +169,18 @@ class PayloadTooLarge(InkstreamError):
 class GeneratorConfigUnusable(InkstreamError):
     code = "providers_config_unusable"
     status = 409
+
+
+# --- workers (never reach HTTP: a page job that meets one stops quietly) ---
+class LeaseBusy(InkstreamError):
+    """Another worker holds this page's lease and runs it."""
+
+    code = "lease_busy"
+    status = 409
+
+
+class LeaseLost(InkstreamError):
+    """This worker no longer holds the page it was running: it must write nothing more for it."""
+
+    code = "lease_lost"
+    status = 409

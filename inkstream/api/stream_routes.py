@@ -6,6 +6,7 @@ parameter); an open stream then outlives the token. Failures are typed JSON, nev
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -18,7 +19,7 @@ from inkstream.api.task_routes import TaskId
 from inkstream.api.views import event_view
 from inkstream.auth.tokens import Bearer
 from inkstream.errors import InkstreamError, InvalidInput, TaskNotFound, TokenMissing
-from inkstream.events.stream import task_stream
+from inkstream.events.broadcast import Broadcaster
 
 router = APIRouter(tags=["stream"])
 
@@ -75,15 +76,17 @@ async def _open(task_id: str, request: Request, svc: Services, ticket: str | Non
     svc.usage.rollups.add("stream.resumed" if after else "stream.opened")
     return EventSourceResponse(
         # ping=0: our own `heartbeat` events replace sse-starlette's comment pings.
-        _watched(svc, task_id, after, bearer), ping=0,
+        _watched(svc, request.app.state.broadcaster, task_id, after, bearer), ping=0,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}, send_timeout=30,
     )
 
 
-async def _watched(svc: Services, task_id: str, after: int, bearer: Bearer) -> AsyncIterator[bytes]:
+async def _watched(svc: Services, broadcaster: Broadcaster, task_id: str, after: int,
+                   bearer: Bearer) -> AsyncIterator[bytes]:
     """The task's stream, ended with a typed `error` event when its session is revoked. Expiry alone never ends
     it: the token was checked when the stream opened."""
-    watch = svc.guard.watch(bearer, lambda: svc.events.notify(task_id))
+    kick = asyncio.Event()  # set by the guard when the session ends: the stream wakes and looks at `ending`
+    watch = svc.guard.watch(bearer, kick.set)
 
     def ending() -> dict[str, Any] | None:
         problem = watch.problem
@@ -95,10 +98,10 @@ async def _watched(svc: Services, task_id: str, after: int, bearer: Bearer) -> A
     s = svc.settings
     ended = "client"  # unless the stream runs to its end: the client went away (or the server stopped)
     try:
-        async for frame in task_stream(
-            svc.events, task_id, after, retry_ms=s.sse_retry_ms, heartbeat_interval=s.heartbeat_interval,
-            viewer=bearer.user_id, present=lambda e: event_view(e, svc.images, bearer.user_id), frames=svc.frames,
-            counters=STREAM_COUNTERS, ending=ending,
+        async for frame in broadcaster.stream(
+            task_id, after, retry_ms=s.sse_retry_ms, heartbeat_interval=s.heartbeat_interval,
+            viewer=bearer.user_id, present=lambda e: event_view(e, svc.images, bearer.user_id),
+            counters=STREAM_COUNTERS, ending=ending, wake=kick,
         ):
             yield frame
         ended = "revoked" if watch.problem is not None else "finish"

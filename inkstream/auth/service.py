@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from inkstream.auth.audit_sink import Actor, AuditSink, NoAudit, Origin
 from inkstream.auth.passwords import hash_password, verify_password
-from inkstream.auth.rate_limit import FailureLimiter
+from inkstream.auth.rate_limit import FailureCounter
 from inkstream.auth.refresh import DISABLED, RefreshTokens
 from inkstream.auth.revocation import Principal
 from inkstream.auth.tokens import TokenService
@@ -72,8 +72,8 @@ def check_password(password: str) -> None:
 
 class AuthService:
     def __init__(
-        self, db: Database, tokens: TokenService, refresh: RefreshTokens, per_user: FailureLimiter,
-        per_ip: FailureLimiter, audit: AuditSink | None = None,
+        self, db: Database, tokens: TokenService, refresh: RefreshTokens, per_user: FailureCounter,
+        per_ip: FailureCounter, audit: AuditSink | None = None,
     ) -> None:
         self._db = db
         self.tokens = tokens
@@ -104,13 +104,13 @@ class AuthService:
 
     async def login(self, username: str, password: str, origin: Origin) -> TokenPair:
         user_key = username.lower()
-        self._per_user.check(user_key)
-        self._per_ip.check(origin.ip)
+        await self._per_user.check(user_key)
+        await self._per_ip.check(origin.ip)
         async with self._db.read() as s:
             user = await s.scalar(select(User).where(User.username == username))
         if not verify_password(user.password_hash if user else None, password) or user is None:
-            self._per_user.record_failure(user_key)
-            self._per_ip.record_failure(origin.ip)
+            await self._per_user.record_failure(user_key)
+            await self._per_ip.record_failure(origin.ip)
             await self._audit.record("login.failed", actor=Actor(user.id if user else None, username[:64]),
                                      target_type="user", target_id=str(user.id) if user else "", origin=origin,
                                      severity="warning", detail={"reason": "invalid_credentials"})
@@ -120,7 +120,7 @@ class AuthService:
                                      target_id=str(user.id), origin=origin, severity="warning",
                                      detail={"reason": DISABLED})
             raise AccountDisabled("This account has been disabled by an administrator.")
-        self._per_user.reset(user_key)
+        await self._per_user.reset(user_key)
         refresh, session_id = await self.sessions.issue(user.id, ip=origin.ip, user_agent=origin.user_agent)
         async with self._db.write() as s:
             db_user = await s.get(User, user.id)

@@ -3,9 +3,11 @@
 Its entry points work for both queues: the in-process queue calls `run(task_id)` (all pages, then finish); a
 distributed worker calls `run_outline`, or `run_page` + `finish_if_complete` once per page job.
 
-Order of effects for a page: image file written → `complete` appended (dedupe key per page and round) → page
-marked done. A crash anywhere in between re-runs the page, and the dedupe key keeps its `complete` from appearing
-twice. `finish` is appended before the task's status changes, for the same reason.
+Order of effects for a page: lease taken → image file written → `complete` appended (dedupe key per page and
+round) → page marked done. A crash anywhere in between re-runs the page, and the dedupe key keeps its `complete`
+from appearing twice. `finish` is appended before the task's status changes, for the same reason. The lease
+(tasks/leases.py) is what lets another worker re-run the page of a dead one within seconds, and what keeps a
+worker that lost its page from writing anything more for it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from inkstream.errors import LeaseBusy, LeaseLost
 from inkstream.events.log import EventLog
 from inkstream.generators.base import GeneratorError, OutlinePage, PageRequest
 from inkstream.generators.source import GeneratorSource
@@ -27,6 +30,7 @@ from inkstream.storage.images import ImageStore
 from inkstream.storage.tables import Page, Task, UsageEvent
 from inkstream.storage.uploads import load_reference_images
 from inkstream.tasks import states
+from inkstream.tasks.leases import Lease, Leases, LocalLeases
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,7 @@ class TaskRunner:
         generators: GeneratorSource,
         page_concurrency: int,
         page_timeout: float = 600.0,
+        leases: Leases | None = None,
     ) -> None:
         self._db = db
         self._events = events
@@ -55,6 +60,7 @@ class TaskRunner:
         self._generators = generators
         self._page_concurrency = page_concurrency
         self._page_timeout = page_timeout
+        self._leases: Leases = leases or LocalLeases()
 
     async def claim(self, task_id: str) -> Task | None:
         """Mark a queued task running; returns it while it is active, None when there is nothing to do."""
@@ -130,22 +136,33 @@ class TaskRunner:
 
     # --- pages ---
     async def run_page(self, task_id: str, index: int) -> None:
-        """Generate one page unless it is already done or the task is no longer active."""
+        """Generate one page unless it is already done, the task is no longer active, or another worker holds
+        the page. A lost lease ends the attempt quietly: the page's new holder finishes it."""
         task = await self.claim(task_id)
         if task is None:
             return
-        async with self._db.read() as s:
+        try:
+            async with self._leases.hold(task_id, index, task.round) as lease:
+                await self._run_page(task, index, lease)
+        except LeaseBusy:
+            log.info("page %s:%s is running on another worker", task_id, index)
+        except LeaseLost as exc:
+            log.warning("page %s:%s abandoned: %s", task_id, index, exc.message)
+
+    async def _run_page(self, task: Task, index: int, lease: Lease) -> None:
+        task_id = task.id
+        async with self._db.read() as s:  # read under the lease: the previous holder may have just finished it
             page = await s.get(Page, (task_id, index))
-            total = task.total
         if page is None or page.status in (states.PAGE_DONE, states.PAGE_ERROR):
             return
         await self._set_page(task_id, index, status=states.PAGE_GENERATING)
         await self._events.append(
-            task_id, "progress", {"index": index, "status": "generating", "current": index + 1, "total": total}
+            task_id, "progress", {"index": index, "status": "generating", "current": index + 1, "total": task.total},
+            guard=lease.check,
         )
         request = PageRequest(
             page=OutlinePage(index, page.type, page.content),  # type: ignore[arg-type]
-            total_pages=total, topic=task.topic, full_outline=task.full_outline,
+            total_pages=task.total, topic=task.topic, full_outline=task.full_outline,
             reference_images=load_reference_images(self._uploads, task_id, task.reference_images),
             style_seed=task_id,
         )
@@ -156,15 +173,16 @@ class TaskRunner:
             message, retryable = _failure(exc, "Generating this page")
             await self._events.append(
                 task_id, "error", {"index": index, "status": "error", "message": message, "retryable": retryable},
-                dedupe_key=states.error_key(index, task.round),
+                dedupe_key=states.error_key(index, task.round), guard=lease.check,
             )
             await self._set_page(task_id, index, status=states.PAGE_ERROR, error=message, retryable=retryable)
             return
+        await lease.check()  # a stale worker must not replace the image its page's new holder may have published
         file_name = await asyncio.to_thread(self._images.save, task_id, index, png)
         await self._events.append(
             task_id, "complete",
             {"index": index, "status": "done", "image_url": self._images.unsigned_url(task_id, file_name)},
-            dedupe_key=states.complete_key(index, task.round),
+            dedupe_key=states.complete_key(index, task.round), guard=lease.check,
         )
         await self._set_page(task_id, index, status=states.PAGE_DONE, image_file=file_name, error=None,
                              retryable=None, image_bytes=len(png))
