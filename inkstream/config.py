@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     port: int = 8000
     public_registration: bool = True
 
-    access_token_ttl: int = Field(3600, ge=1)
+    access_token_ttl: int = Field(900, ge=1)  # 15 minutes, as in the seed system
     refresh_token_ttl: int = Field(30 * 24 * 3600, ge=60)
     # A client whose refresh response was lost (network cut) presents the spent token again: within this many
     # seconds, and while its successor is still unused, that is a retry, not theft. 0 turns the grace off.
