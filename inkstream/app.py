@@ -16,6 +16,7 @@ from inkstream.api import auth_routes, image_routes, metrics, stream_routes, tas
 from inkstream.api.body_limit import BodySizeLimit
 from inkstream.api.deps import Services
 from inkstream.api.errors import install_error_handlers
+from inkstream.api.security_headers import install_security_headers
 from inkstream.config import Settings
 from inkstream.events.stream import FrameCache
 from inkstream.services import build_auth, build_core, build_queue, build_tasks
@@ -63,4 +64,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if (WEB_DIR / "index.html").is_file():
         app.router.routes.append(WebMount("/", app=StaticFiles(directory=WEB_DIR, html=True), name="web"))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_security_headers(app, settings)
     return app

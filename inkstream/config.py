@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_registration: bool = True
+    # Browsers reach the service over HTTPS (directly or through a TLS proxy): send HSTS (and mark cookies Secure).
+    https: bool = False
+    hsts_max_age: int = Field(365 * 24 * 3600, ge=0)
 
     access_token_ttl: int = Field(900, ge=1)  # 15 minutes, as in the seed system
     refresh_token_ttl: int = Field(30 * 24 * 3600, ge=60)
