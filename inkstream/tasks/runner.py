@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from inkstream.errors import ImageWriteFailed
 from inkstream.events.log import EventLog
 from inkstream.generators.base import GeneratorError, ImageGenerator, OutlineGenerator, OutlinePage, PageRequest
 from inkstream.storage.database import Database
@@ -151,14 +152,14 @@ class TaskRunner:
         try:
             png = await asyncio.wait_for(self._image.generate_image(request), self._page_timeout)
         except (GeneratorError, TimeoutError) as exc:
-            message, retryable = _failure(exc, "Generating this page")
-            await self._events.append(
-                task_id, "error", {"index": index, "status": "error", "message": message, "retryable": retryable},
-                dedupe_key=states.error_key(index, task.round),
-            )
-            await self._set_page(task_id, index, status=states.PAGE_ERROR, error=message, retryable=retryable)
+            await self._page_failed(task_id, index, task.round, *_failure(exc, "Generating this page"))
             return
-        file_name = await asyncio.to_thread(self._images.save, task_id, index, png)
+        try:
+            file_name = await asyncio.to_thread(self._images.save, task_id, index, png)
+        except ImageWriteFailed as exc:  # the service keeps going; the page can be retried once there is room
+            log.error("task %s page %d: %s", task_id, index, exc.message)
+            await self._page_failed(task_id, index, task.round, exc.message, True)
+            return
         await self._events.append(
             task_id, "complete",
             {"index": index, "status": "done", "image_url": self._images.unsigned_url(task_id, file_name)},
@@ -166,6 +167,13 @@ class TaskRunner:
         )
         await self._set_page(task_id, index, status=states.PAGE_DONE, image_file=file_name, error=None,
                              retryable=None)
+
+    async def _page_failed(self, task_id: str, index: int, round_: int, message: str, retryable: bool) -> None:
+        await self._events.append(
+            task_id, "error", {"index": index, "status": "error", "message": message, "retryable": retryable},
+            dedupe_key=states.error_key(index, round_),
+        )
+        await self._set_page(task_id, index, status=states.PAGE_ERROR, error=message, retryable=retryable)
 
     async def _set_page(self, task_id: str, index: int, **values: Any) -> None:
         async with self._db.write() as s:
