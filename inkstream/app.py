@@ -29,6 +29,7 @@ from inkstream.api import (
 from inkstream.api.body_limit import BodySizeLimit
 from inkstream.api.deps import AdminParts, Services, UsageParts
 from inkstream.api.errors import install_error_handlers
+from inkstream.api.security_headers import install_security_headers
 from inkstream.auth.revocation import SessionGuard
 from inkstream.config import Settings
 from inkstream.events.broadcast import Broadcaster
@@ -97,4 +98,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if (WEB_DIR / "index.html").is_file():
         app.router.routes.append(WebMount("/", app=StaticFiles(directory=WEB_DIR, html=True), name="web"))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_security_headers(app, settings)
     return app

@@ -8,7 +8,7 @@ import getpass
 import os
 import sys
 
-from inkstream.config import ConfigError
+from inkstream.config import ConfigError, Settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -16,10 +16,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     from inkstream.api.dead_clients import protocol_with_user_timeout
     from inkstream.app import create_app
-    from inkstream.config import Settings
     from inkstream.logs import log_config
 
     settings = Settings()
+    _wait_for_services(settings, args.log_level)
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     print(f"Inkstream on http://{host}:{port}  (data: {settings.data_dir.resolve()}, env: {settings.env})",
@@ -30,20 +30,26 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _worker(args: argparse.Namespace) -> int:
+def _wait_for_services(settings: Settings, log_level: str) -> None:
     import logging.config
 
-    from inkstream.config import Settings
     from inkstream.logs import log_config
+    from inkstream.startup import wait_for_services
+
+    logging.config.dictConfig(log_config(log_level.upper()))
+    wait_for_services(settings)
+
+
+def _worker(args: argparse.Namespace) -> int:
     from inkstream.tasks.worker import serve_worker
 
-    logging.config.dictConfig(log_config(args.log_level.upper()))
-    asyncio.run(serve_worker(Settings()))
+    settings = Settings()
+    _wait_for_services(settings, args.log_level)
+    asyncio.run(serve_worker(settings))
     return 0
 
 
 async def _create_user(username: str, password: str, role: str) -> None:
-    from inkstream.config import Settings
     from inkstream.services import build_auth
     from inkstream.storage.database import Database
 

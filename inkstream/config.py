@@ -37,8 +37,11 @@ class Settings(BaseSettings):
     session_poll_interval: float = Field(1.0, gt=0, le=5)
     # How often a node checks for a new providers version before starting a page.
     providers_check_interval: float = Field(2.0, gt=0, le=60)
+    # Browsers reach the service over HTTPS (directly or through a TLS proxy): send HSTS (and mark cookies Secure).
+    https: bool = False
+    hsts_max_age: int = Field(365 * 24 * 3600, ge=0)
 
-    access_token_ttl: int = Field(3600, ge=1)
+    access_token_ttl: int = Field(900, ge=1)  # 15 minutes, as in the seed system
     refresh_token_ttl: int = Field(30 * 24 * 3600, ge=60)
     # A client whose refresh response was lost (network cut) presents the spent token again: within this many
     # seconds, and while its successor is still unused, that is a retry, not theft. 0 turns the grace off.

@@ -128,6 +128,13 @@ class ImageNotFound(InkstreamError):
     status = 404
 
 
+class ImageWriteFailed(InkstreamError):
+    """A generated image could not be stored (disk full, directory gone or read-only): the page can be retried."""
+
+    code = "image_write_failed"
+    status = 503
+
+
 class TaskNotReady(InkstreamError):
     code = "task_not_ready"
     status = 409

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
 
-from inkstream.errors import LeaseBusy, LeaseLost
+from inkstream.errors import ImageWriteFailed, LeaseBusy, LeaseLost
 from inkstream.events.log import EventLog
 from inkstream.generators.base import GeneratorError, OutlinePage, PageRequest
 from inkstream.generators.source import GeneratorSource
@@ -170,15 +171,16 @@ class TaskRunner:
             _, image_generator = await self._generators.for_user(task.user_id)
             png = await asyncio.wait_for(image_generator.generate_image(request), self._page_timeout)
         except (GeneratorError, TimeoutError) as exc:
-            message, retryable = _failure(exc, "Generating this page")
-            await self._events.append(
-                task_id, "error", {"index": index, "status": "error", "message": message, "retryable": retryable},
-                dedupe_key=states.error_key(index, task.round), guard=lease.check,
-            )
-            await self._set_page(task_id, index, status=states.PAGE_ERROR, error=message, retryable=retryable)
+            await self._page_failed(task_id, index, task.round, *_failure(exc, "Generating this page"),
+                                    guard=lease.check)
             return
         await lease.check()  # a stale worker must not replace the image its page's new holder may have published
-        file_name = await asyncio.to_thread(self._images.save, task_id, index, png)
+        try:
+            file_name = await asyncio.to_thread(self._images.save, task_id, index, png)
+        except ImageWriteFailed as exc:  # the service keeps going; the page can be retried once there is room
+            log.error("task %s page %d: %s", task_id, index, exc.message)
+            await self._page_failed(task_id, index, task.round, exc.message, True, guard=lease.check)
+            return
         await self._events.append(
             task_id, "complete",
             {"index": index, "status": "done", "image_url": self._images.unsigned_url(task_id, file_name)},
@@ -194,6 +196,14 @@ class TaskRunner:
             s.add(UsageEvent(user_id=task.user_id, task_id=task.id, kind=kind,
                              provider=str(getattr(generator, "name", ""))[:64],
                              model=str(getattr(generator, "model", "") or "")[:128], created_at=utcnow()))
+
+    async def _page_failed(self, task_id: str, index: int, round_: int, message: str, retryable: bool, *,
+                           guard: Callable[[], Awaitable[None]] | None = None) -> None:
+        await self._events.append(
+            task_id, "error", {"index": index, "status": "error", "message": message, "retryable": retryable},
+            dedupe_key=states.error_key(index, round_), guard=guard,
+        )
+        await self._set_page(task_id, index, status=states.PAGE_ERROR, error=message, retryable=retryable)
 
     async def _set_page(self, task_id: str, index: int, **values: Any) -> None:
         async with self._db.write() as s:
