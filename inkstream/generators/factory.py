@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from inkstream.generators.base import ImageGenerator, Outline, OutlineGenerator, PageRequest
+from inkstream.generators.base import ImageGenerator, Outline, OutlineGenerator, PageRequest, TextSink
 
 if TYPE_CHECKING:
     from inkstream.config import Settings
@@ -20,9 +20,11 @@ class Delayed:
         self._delay = delay
         self.name = f"{inner.name}+delay"
 
-    async def generate_outline(self, topic: str, reference_images: list[bytes]) -> Outline:
+    async def generate_outline(
+        self, topic: str, reference_images: list[bytes], sink: TextSink | None = None
+    ) -> Outline:
         await asyncio.sleep(self._delay)
-        return await self._inner.generate_outline(topic, reference_images)  # type: ignore[union-attr]
+        return await self._inner.generate_outline(topic, reference_images, sink)  # type: ignore[union-attr]
 
     async def generate_image(self, request: PageRequest) -> bytes:
         await asyncio.sleep(self._delay)
@@ -36,9 +38,9 @@ def build_generators(settings: Settings) -> tuple[OutlineGenerator, ImageGenerat
         outline, image = build_from_file(settings.providers_file)
     else:
         from inkstream.generators.card_renderer import CardRenderer
-        from inkstream.generators.outline_builder import OfflineOutlineBuilder
+        from inkstream.generators.offline import OfflineWriter
 
-        outline, image = OfflineOutlineBuilder(), CardRenderer()
+        outline, image = OfflineWriter(), CardRenderer()
     if settings.offline_delay > 0:
         return Delayed(outline, settings.offline_delay), Delayed(image, settings.offline_delay)
     return outline, image

@@ -267,7 +267,7 @@ def _build_remote(spec: ProviderSpec, section: Section, env: Mapping[str, str], 
 def _build_offline(spec: ProviderSpec, section: Section) -> Any:
     # Imported lazily: the offline renderer pulls in fonts and Pillow drawing that remote-only setups never use.
     if section == "text":
-        from inkstream.generators.outline_builder import OfflineOutlineBuilder as cls
+        from inkstream.generators.offline import OfflineWriter as cls
     else:
         from inkstream.generators.card_renderer import CardRenderer as cls  # type: ignore[assignment]
     try:
