@@ -12,7 +12,15 @@ from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 from inkstream import __version__
-from inkstream.api import auth_routes, image_routes, metrics, stream_routes, task_routes
+from inkstream.api import (
+    auth_routes,
+    copy_routes,
+    history_routes,
+    image_routes,
+    metrics,
+    stream_routes,
+    task_routes,
+)
 from inkstream.api.body_limit import BodySizeLimit
 from inkstream.api.deps import Services
 from inkstream.api.errors import install_error_handlers
@@ -52,8 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Inkstream", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
-    for router in (auth_routes.router, task_routes.router, stream_routes.router, image_routes.router,
-                   metrics.router):
+    for router in (auth_routes.router, task_routes.router, copy_routes.router, history_routes.router,
+                   stream_routes.router, image_routes.router, metrics.router):
         app.include_router(router)
 
     @app.get("/api/health", tags=["ops"])

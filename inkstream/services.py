@@ -15,7 +15,7 @@ from inkstream.config import Settings
 from inkstream.events.log import EventLog
 from inkstream.events.redis_log import RedisEventLog
 from inkstream.events.sql_log import SqlEventLog
-from inkstream.generators.factory import build_generators
+from inkstream.generators.factory import build_generators, copy_generator_for
 from inkstream.storage.database import Database
 from inkstream.storage.images import ImageStore
 from inkstream.tasks.queue import InProcessQueue, TaskQueue
@@ -59,7 +59,7 @@ async def build_core(settings: Settings) -> Core:
     images = ImageStore(settings.images_dir, settings.signing_key, settings.image_url_ttl)
     outline_gen, image_gen = build_generators(settings)
     runner = TaskRunner(db, events, images, settings.uploads_dir, outline_gen, image_gen,
-                        settings.page_concurrency, settings.page_timeout)
+                        settings.page_concurrency, settings.page_timeout, copy_generator_for(outline_gen))
     return Core(settings, db, events, images, runner, redis)
 
 

@@ -72,7 +72,8 @@ def test_ollama_entry_needs_no_key_and_keeps_its_limits() -> None:
 
 @pytest.mark.parametrize(("kind", "section"), sorted(KEYS))
 def test_every_allowed_key_is_accepted_by_the_generator(kind: str, section: str) -> None:
-    samples = {"api_key_env": "K", "base_url": "http://127.0.0.1:1", "response_format": "b64_json", "use_edits": True}
+    samples = {"api_key_env": "K", "base_url": "http://127.0.0.1:1", "response_format": "b64_json", "use_edits": True,
+               "stream": False}
     samples |= {
         "extra_body": {"seed": 1},
         "extra_headers": {"X-Org": "o"},
