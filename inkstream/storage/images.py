@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import hmac
 import io
+import logging
 import os
 import re
 import time
@@ -24,6 +25,7 @@ from inkstream.errors import ImageNotFound, ImageWriteFailed
 
 TASK_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 FILE_RE = re.compile(r"^[0-9]{1,3}\.(png|webp)$")
+log = logging.getLogger(__name__)
 URL_PREFIX = "/api/images/"
 PREVIEW_WIDTH = 540  # half the card: sharp in a grid column or a history card on a 2x screen
 PREVIEW_QUALITY = 80
@@ -78,8 +80,18 @@ class ImageStore:
         half an image; the preview goes first: once the PNG exists, so does its preview. A failed write (disk full,
         directory unwritable or gone) leaves no temp file behind and raises ImageWriteFailed."""
         name = self.file_name(index)
-        self._write(task_id, preview_name(name), make_preview(png))
-        self._write(task_id, name, png)
+        try:
+            preview = make_preview(png)
+        except (OSError, ValueError) as exc:  # not decodable here: the page keeps its image, without a preview
+            log.warning("no preview for %s/%s: %s", task_id, name, exc)
+        else:
+            self._write(task_id, preview_name(name), preview)
+        try:
+            self._write(task_id, name, png)
+        except ImageWriteFailed:
+            with contextlib.suppress(OSError):  # no preview without its image
+                self.path(task_id, preview_name(name)).unlink(missing_ok=True)
+            raise
         return name
 
     def _write(self, task_id: str, name: str, data: bytes) -> None:
