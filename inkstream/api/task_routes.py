@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Response
+from pydantic import BaseModel, Field
 
 from inkstream.api.deps import CurrentUser, ServicesDep
 from inkstream.api.schemas import GenerateBody, OutlineBody, RegenerateBody, TicketOut
@@ -95,13 +96,22 @@ async def stream_ticket(task_id: TaskId, user: CurrentUser, svc: ServicesDep) ->
     return TicketOut(ticket=tokens.issue_ticket(user.id, task_id), expires_in=tokens.ticket_ttl)
 
 
+class RenameBody(BaseModel):
+    topic: str = Field(max_length=100_000)
+
+
+HistoryStatus = Literal["queued", "running", "done", "partial", "failed", "cancelled"]
+
+
 @router.get("/api/history")
 async def history(
     user: CurrentUser, svc: ServicesDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    q: Annotated[str, Query(max_length=200)] = "",
+    status: HistoryStatus | None = None,
 ) -> dict[str, Any]:
-    rows, total = await svc.tasks.history(user.id, page, page_size)
+    rows, total = await svc.tasks.history(user.id, page, page_size, q=q, status=status)
     items = []
     for task, cover in rows:
         cover_url = svc.images.sign(user.id, svc.images.unsigned_url(task.id, cover.image_file)) \
@@ -109,6 +119,11 @@ async def history(
         items.append({"task_id": task.id, "kind": task.kind, "status": task.status, "topic": task.topic,
                       "total": task.total, "cover_url": cover_url, "created_at": task.created_at.isoformat()})
     return {"items": items, "page": page, "page_size": page_size, "total": total}
+
+
+@router.patch("/api/history/{task_id}")
+async def rename(task_id: TaskId, body: RenameBody, user: CurrentUser, svc: ServicesDep) -> dict[str, Any]:
+    return {"task_id": task_id, "topic": await svc.tasks.rename(user.id, task_id, body.topic)}
 
 
 @router.delete("/api/history/{task_id}", status_code=204)

@@ -176,12 +176,21 @@ class TaskService:
                 self._owners.popitem(last=False)
         return owner
 
-    async def history(self, user_id: int, page: int, page_size: int) -> tuple[list[tuple[Task, Page | None]], int]:
+    async def history(
+        self, user_id: int, page: int, page_size: int, q: str = "", status: str | None = None,
+    ) -> tuple[list[tuple[Task, Page | None]], int]:
+        """The user's tasks, newest first; `q` matches the topic (case-insensitive substring), `status` filters."""
+        where = [Task.user_id == user_id]
+        if q.strip():
+            escaped = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append(Task.topic.ilike(f"%{escaped}%", escape="\\"))
+        if status is not None:
+            where.append(Task.status.in_(states.ACTIVE if status in states.ACTIVE else (status,)))
         async with self._db.read() as s:
-            total = await s.scalar(select(func.count()).select_from(Task).where(Task.user_id == user_id)) or 0
+            total = await s.scalar(select(func.count()).select_from(Task).where(*where)) or 0
             tasks = (
                 await s.scalars(
-                    select(Task).where(Task.user_id == user_id).order_by(Task.created_at.desc(), Task.id)
+                    select(Task).where(*where).order_by(Task.created_at.desc(), Task.id)
                     .offset((page - 1) * page_size).limit(page_size)
                 )
             ).all()
@@ -254,6 +263,19 @@ class TaskService:
                                   dedupe_key=f"retry:{task.round}")
         await self._queue.enqueue(task_id)
         return task
+
+    async def rename(self, user_id: int, task_id: str, topic: str) -> str:
+        """Gives a post a new title (its topic, as history shows and searches it); returns the stored title."""
+        topic = topic.strip()
+        if not topic:
+            raise InvalidInput("topic_required", "The title must not be empty.")
+        if len(topic) > self._limits.max_topic_chars:
+            raise InvalidInput("topic_too_long", f"The title is over {self._limits.max_topic_chars} characters.",
+                               limit=self._limits.max_topic_chars)
+        await self.get(user_id, task_id)
+        async with self._db.write() as s:
+            await s.execute(update(Task).where(Task.id == task_id, Task.user_id == user_id).values(topic=topic))
+        return topic
 
     async def delete(self, user_id: int, task_id: str) -> None:
         task, _ = await self.get(user_id, task_id)
