@@ -4,8 +4,11 @@ unsent drafts are offered back after a reload and a re-login, history search / f
 
 from __future__ import annotations
 
+import io
+import json
 import re
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -293,4 +296,96 @@ def test_dark_theme_follows_the_system_and_the_toggle_is_kept(browser: Browser, 
     page.click("[data-test=theme]")
     page.reload()
     expect(html).to_have_attribute("data-theme", "dark")
+    app.close()
+
+
+# The server side of copy and streamed outlines (issue 13) lands on another branch; until then these tests put the
+# agreed contract on the wire with Playwright routes: `copy` in the task view, `outline_delta` events on the stream.
+COPY = {
+    "titles": ["秋天第一杯奶茶这样选🍂", "奶茶党必看｜秋季限定", "喝了十家总结出的奶茶攻略"],
+    "body": "秋天到了，第一杯奶茶你想好怎么选了吗？🧋\n少糖、热饮、加点桂花，温柔一整个秋天✨",
+    "tags": ["秋天的第一杯奶茶", "#奶茶推荐", "秋季限定"],
+}
+
+
+def test_result_page_shows_copy_with_copy_buttons_and_zip_has_post_txt(
+    browser: Browser, live: LiveServer, http: httpx.Client
+) -> None:
+    account = new_account(http)
+    task = start_generation(http, account, 2)
+    read_stream(http, task, account)
+    app = App(browser, live, account=account)
+    app.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live.url)
+
+    def with_copy(route: Any) -> None:
+        response = route.fetch()
+        route.fulfill(response=response, json={**response.json(), "copy": COPY})
+
+    app.context.route(re.compile(rf"/api/generate/{task}$"), with_copy)
+    page = app.goto(f"#/task/{task}")
+    app.wait_finished()
+    panel = page.locator("[data-test=copy-panel]")
+    expect(panel).to_be_visible()
+    expect(panel.locator(".copy-titles li")).to_have_count(3)
+    expect(panel.locator("[data-test=copy-body]")).to_have_text(COPY["body"])
+    assert panel.locator(".tag").all_inner_texts() == ["#秋天的第一杯奶茶", "#奶茶推荐", "#秋季限定"]
+
+    panel.locator("[data-test=copy-title]").nth(1).click()
+    expect(panel.locator("[data-test=copy-title]").nth(1)).to_have_text("已复制")
+    assert page.evaluate("navigator.clipboard.readText()") == COPY["titles"][1]
+    panel.locator("[data-part=tags] [data-test=copy]").click()
+    assert page.evaluate("navigator.clipboard.readText()") == "#秋天的第一杯奶茶 #奶茶推荐 #秋季限定"
+    panel.locator("[data-test=copy-all]").click()
+    everything = page.evaluate("navigator.clipboard.readText()")
+    assert COPY["titles"][2] in everything and COPY["body"] in everything and "#秋季限定" in everything
+
+    with page.expect_download() as download:
+        page.click("[data-test=download-all]")
+    archive = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert archive.namelist() == ["01-cover.png", "02-summary.png", "post.txt"]
+    post = archive.read("post.txt").decode()
+    assert post.startswith("标题备选\n1. 秋天第一杯奶茶这样选🍂\n") and COPY["body"] in post
+    app.close()
+
+
+def test_outline_is_typed_live_from_outline_delta_events(
+    browser: Browser, live: LiveServer, http: httpx.Client
+) -> None:
+    account = new_account(http)
+    outline = outline_task(http, account, "周末露营装备清单")
+    app = App(browser, live, account=account)
+    # chunk boundaries inside a word, inside the emoji's line and inside the <page> tag
+    chunks = ["[封面]\n标题：露营装", "备一篇讲清⛺\n<pa", "ge>\n[内容]\n帐篷怎么选：三季帐",
+              "就够\n<page>\n[总结]\n收藏"]
+    phase = {"finished": False}
+
+    def stream(route: Any) -> None:
+        if phase["finished"]:
+            finish = json.dumps({"success": True, "task_id": outline})
+            body = f"id: 5\nevent: finish\ndata: {finish}\n\n"
+        else:
+            body = "retry: 500\n\n" + "".join(
+                f"id: {i}\nevent: outline_delta\ndata: {json.dumps({'text': text})}\n\n"
+                for i, text in enumerate(chunks, start=1))
+        route.fulfill(status=200, headers={"Content-Type": "text/event-stream"}, body=body)
+
+    running = {"status": "running", "topic": "周末露营装备清单", "pages": [], "outline": "", "task_id": outline,
+               "last_event_id": 4, "error": None, "stream_url": f"/api/generate/stream/{outline}"}
+    app.context.route(re.compile(rf"/api/outline/{outline}$"), lambda r: r.fulfill(json=running))
+    app.context.route(re.compile(rf"/api/generate/{outline}$"), lambda r: r.fulfill(json=running))
+    app.context.route(re.compile(rf"/api/generate/stream/{outline}"), stream)
+    page = app.goto(f"#/outline/{outline}")
+    live_rows = page.locator("[data-test=outline-writing] li")
+    expect(live_rows).to_have_count(3)
+    typed = live_rows.locator(".live-text").all_inner_texts()
+    assert typed == ["标题：露营装备一篇讲清⛺", "帐篷怎么选：三季帐就够", "收藏"]
+    expect(live_rows.nth(2).locator(".caret")).to_have_count(1)  # still being written
+    assert app.manager()["receivedIds"] == [1, 2, 3, 4]
+
+    # The writer finishes: the editor opens on the server's outline.
+    phase["finished"] = True
+    app.context.unroute(re.compile(rf"/api/outline/{outline}$"))
+    app.context.unroute(re.compile(rf"/api/generate/{outline}$"))
+    page.wait_for_selector("[data-test=outline-list] li textarea", timeout=15_000)
+    expect(page.locator("[data-test=outline-writing]")).to_have_count(0)
     app.close()

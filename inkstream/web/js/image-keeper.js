@@ -20,6 +20,7 @@ export function withAttempt(url, attempt) {
 
 const EXPIRY_MARGIN_S = 10; // a URL this close to expiring is re-signed before the retry
 const FAILURES_BEFORE_RESIGN = 2;
+const REFRESH_REUSE_MS = 3000; // URLs signed this recently are fresh enough for every image
 
 export class ImageKeeper {
   /**
@@ -38,6 +39,7 @@ export class ImageKeeper {
     this.clock = clock;
     this.entries = new Map(); // key → {img, url, state: 'loading'|'loaded'|'retrying', failures, timer}
     this._refreshing = null;
+    this._refreshedAt = -Infinity;
     this.retries = 0; // for the tests and diagnostics
     this.resigned = 0;
   }
@@ -128,9 +130,12 @@ export class ImageKeeper {
   }
 
   _refreshOnce() {
+    // Many images fail together (a network blip): one GET of the page's data serves them all.
+    if (!this._refreshing && this.now() - this._refreshedAt < REFRESH_REUSE_MS) return Promise.resolve();
     if (!this._refreshing) {
       this.resigned += 1;
-      this._refreshing = Promise.resolve(this.refresh()).finally(() => { this._refreshing = null; });
+      this._refreshing = Promise.resolve(this.refresh()).then(() => { this._refreshedAt = this.now(); })
+        .finally(() => { this._refreshing = null; });
     }
     return this._refreshing;
   }

@@ -31,7 +31,7 @@ export function render(ctx, taskId) {
   const grid = h('div.grid', { 'data-test': 'grid' });
   const diag = h('details.diagnostics', { 'data-test': 'diagnostics' });
   const cards = new Map();
-  const copyBox = h('section.copy-panel', { 'data-test': 'copy', hidden: true });
+  const copyBox = h('section.copy-panel', { 'data-test': 'copy-panel', hidden: true });
   const offline = netBanner({ onRetryNow: () => session.retryLoadNow() });
   // Grids show the small preview when the server gives one; the lightbox and downloads use the full PNG.
   const shown = (page) => page.preview_url || page.image_url;
