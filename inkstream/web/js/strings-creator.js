@@ -4,6 +4,7 @@
 import { dictionaries } from './i18n.js';
 
 Object.assign(dictionaries.zh, {
+  'common.loading': '正在加载…',
   'theme.toDark': '切换到深色模式',
   'theme.toLight': '切换到浅色模式',
   'net.retrying': '无法连接服务器，正在重试（第 {n} 次）… 网络恢复后会自动加载。',
@@ -42,6 +43,7 @@ Object.assign(dictionaries.zh, {
 });
 
 Object.assign(dictionaries.en, {
+  'common.loading': 'Loading…',
   'theme.toDark': 'Switch to dark mode',
   'theme.toLight': 'Switch to light mode',
   'net.retrying': 'Cannot reach the server — retrying (attempt {n})… This fills in by itself when the network is back.',

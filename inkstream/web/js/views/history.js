@@ -148,7 +148,7 @@ export function render(ctx) {
     }, (err) => toast(errorMessage(err), 'error'));
   }
 
-  grid.append(h('p.muted.center', h('span.spinner.dark'), t('outline.loading')));
+  grid.append(h('p.muted.center', h('span.spinner.dark'), t('common.loading')));
   load(1);
   const el = h('section.history',
     h('div.page-head', h('div', h('h1', t('history.title')), count),

@@ -24,12 +24,12 @@ export function render(ctx, taskId) {
   const title = h('h1');
   const meta = h('p.muted');
   const bar = h('div.progress-fill');
-  const progress = h('div.progress', { role: 'progressbar', 'aria-valuemin': 0 }, bar);
+  const progress = h('div.progress', { role: 'progressbar', 'aria-valuemin': 0, hidden: true }, bar);
   const banner = h('div.banner', { 'data-test': 'banner', hidden: true });
   const summary = h('div.summary', { 'data-test': 'summary', hidden: true });
   const actions = h('div.task-actions');
   const grid = h('div.grid', { 'data-test': 'grid' });
-  const diag = h('details.diagnostics', { 'data-test': 'diagnostics' });
+  const diag = h('details.diagnostics', { 'data-test': 'diagnostics', hidden: true });
   const cards = new Map();
   const copyBox = h('section.copy-panel', { 'data-test': 'copy-panel', hidden: true });
   const offline = netBanner({ onRetryNow: () => session.retryLoadNow() });
@@ -83,6 +83,7 @@ export function render(ctx, taskId) {
   }
 
   function drawHeader() {
+    progress.hidden = false;
     const total = session.pages.length;
     const done = session.done;
     title.textContent = session.topic || (session.finished ? t('task.resultTitle') : t('task.title'));
@@ -240,7 +241,7 @@ export function render(ctx, taskId) {
     else drawAll();
   });
   if (fresh) {
-    grid.append(h('p.muted.center', h('span.spinner.dark'), t('outline.loading')));
+    grid.append(h('p.muted.center', h('span.spinner.dark'), t('common.loading')));
     session.init();
   } else {
     drawAll();
