@@ -50,7 +50,7 @@ export class ImageKeeper {
     const url = this.urlFor(key);
     if (old) this.clock.clearTimeout(old.timer);
     const entry = { img, url, state: 'loading', failures: old && old.url === url ? old.failures : 0, timer: null };
-    if (old && old.state === 'loaded' && old.url === url) entry.state = 'loaded'; // same picture, cached
+    // A new element starts as loading even for a picture loaded before: "loaded" means this <img> shows it.
     this.entries.set(key, entry);
     img.addEventListener('load', () => this._loaded(key, entry));
     img.addEventListener('error', () => this._failed(key, entry));

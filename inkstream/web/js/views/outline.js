@@ -27,7 +27,7 @@ export function render(ctx, taskId) {
   let loader = null;
   let written = ''; // the outline's text so far, from outline_delta events
   const key = draftKey(ctx.auth, 'outline', taskId);
-  const offline = netBanner({ onRetryNow: () => loader?.retryNow() });
+  const offline = netBanner({ onRetryNow: () => { loader?.retryNow(); stream?.reconnectNow(); } });
   const offerSlot = h('div.offer-slot');
   const persist = debounced(() => {
     if (!draft) return;
@@ -159,7 +159,15 @@ export function render(ctx, taskId) {
       if (outline.status === 'queued' || outline.status === 'running') {
         written = '';
         drawWriting();
-        stream = openStream(ctx, taskId, { onEvent: onWritingEvent });
+        stream = openStream(ctx, taskId, {
+          onEvent: onWritingEvent,
+          // The stream drops while the outline is written: the same banner; the manager reconnects by itself.
+          onState: (c) => {
+            if (c.state === 'reconnecting' || (c.state === 'failed' && c.reason === 'retry_limit')) {
+              offline.show({ attempt: Math.max(1, c.attempt) });
+            } else if (c.state === 'open' || c.state === 'done') offline.hide();
+          },
+        });
         return;
       }
       if (!outline.pages.length) {
