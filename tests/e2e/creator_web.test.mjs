@@ -216,3 +216,22 @@ test('withAttempt and urlExpiry', () => {
   assert.equal(urlExpiry('/a.png?exp=1700000000&sig=x'), 1700000000);
   assert.equal(urlExpiry('/a.png'), null);
 });
+
+test('a paused keeper sends nothing until resumed, then retries every broken image at once', async () => {
+  const { keeper, clock } = keeperWith({ 0: '/i/0.png?exp=99999', 1: '/i/1.png?exp=99999' });
+  const a = keeper.attach(new FakeImg(), '0');
+  const b = keeper.attach(new FakeImg(), '1');
+  a.fire('error');
+  keeper.pause();
+  b.fire('error');
+  await clock.advance(60000);
+  assert.equal(a.requested.length + b.requested.length, 2, 'nothing sent while paused');
+  keeper.retryAll(); // an `online` event while paused does not override the pause either
+  assert.equal(a.requested.length + b.requested.length, 2);
+  keeper.resume();
+  await flush();
+  assert.equal(a.requested.length, 2);
+  assert.equal(b.requested.length, 2);
+  a.fire('load'); b.fire('load');
+  assert.equal(keeper.allLoaded(), true);
+});

@@ -243,6 +243,7 @@ def test_history_search_status_filter_and_rename(browser: Browser, live: LiveSer
     login(http, account)  # the e2e server's access tokens last 3 s
     task = start_generation(http, account, 2)
     read_stream(http, task, account)
+    login(http, account)
     wait_status(http, account, task, "done")
     app = App(browser, live, account=account)
     page = app.goto("#/history")

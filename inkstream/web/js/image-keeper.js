@@ -40,6 +40,7 @@ export class ImageKeeper {
     this.entries = new Map(); // key → {img, url, state: 'loading'|'loaded'|'retrying', failures, timer}
     this._refreshing = null;
     this._refreshedAt = -Infinity;
+    this.paused = false;
     this.retries = 0; // for the tests and diagnostics
     this.resigned = 0;
   }
@@ -76,8 +77,24 @@ export class ImageKeeper {
 
   allLoaded() { return this.loaded === this.total; }
 
+  /**
+   * Stop retrying (the page's connection gave up and waits for the user or the network: nothing is sent until
+   * then); resume() retries every broken image at once.
+   */
+  pause() {
+    this.paused = true;
+    for (const entry of this.entries.values()) { this.clock.clearTimeout(entry.timer); entry.timer = null; }
+  }
+
+  resume() {
+    if (!this.paused) return;
+    this.paused = false;
+    this.retryAll();
+  }
+
   /** The network is back (or the user asked): retry every broken image now. */
   retryAll() {
+    if (this.paused) return;
     for (const [key, entry] of this.entries) {
       if (entry.state === 'retrying') { this.clock.clearTimeout(entry.timer); this._retry(key, entry); }
     }
@@ -104,6 +121,8 @@ export class ImageKeeper {
     entry.state = 'retrying';
     entry.img.dataset.img = 'retrying';
     this.clock.clearTimeout(entry.timer);
+    entry.timer = null;
+    if (this.paused) { this.onChange(); return; }
     entry.timer = this.clock.setTimeout(() => this._retry(key, entry),
       backoffDelay(entry.failures - 1, { base: this.base, max: this.max }));
     this.onChange();

@@ -119,6 +119,9 @@ export function render(ctx, taskId) {
 
   function drawBanner() {
     const c = session.conn;
+    // While the live connection has given up (until "reconnect" or the network returns), images wait too.
+    if (c.state === 'failed') keeper.pause();
+    else if (c.state === 'open' || c.state === 'done') keeper.resume();
     banner.dataset.state = c.state;
     banner.hidden = session.finished || c.state === 'idle' || c.state === 'done';
     banner.className = `banner b-${c.state}`;
