@@ -4,6 +4,7 @@ import { makeApi, serviceInfo } from './api.js';
 import { Auth } from './auth.js';
 import { fill, h } from './dom.js';
 import { getLang, setLang, t } from './i18n.js';
+import { themeToggle } from './theme.js';
 import { IdbTokenStore, MemoryTokenStore } from './token-store.js';
 import * as historyView from './views/history.js';
 import * as homeView from './views/home.js';
@@ -56,6 +57,7 @@ function header() {
       loggedIn && h('a', { href: '#/history', class: here === '#/history' ? 'active' : '' }, t('nav.history')),
     ),
     h('div.nav-right',
+      themeToggle(),
       h('button.ghost.lang', { title: t('nav.langTitle'), 'data-test': 'lang',
         onclick: () => { setLang(getLang() === 'zh' ? 'en' : 'zh'); route({ keep: true }); } }, t('nav.lang')),
       loggedIn && user && h('span.user', user.username),
@@ -89,6 +91,7 @@ function route({ keep = false } = {}) {
 }
 
 auth.on('logout', ({ reason, fromOtherTab }) => {
+  ctx.draft = { images: [] }; // the next user of this tab starts empty; drafts.js offers this one's back
   ctx.flash = reason === 'session_expired' ? t('login.sessionExpired')
     : fromOtherTab ? t('login.loggedOutElsewhere') : null;
   if (location.hash !== '#/login') ctx.afterLogin = location.hash;
