@@ -1,8 +1,10 @@
 // Bootstraps the UI: session, API, hash router, header and language switch.
 
+import { makeAdminApi } from './admin-api.js';
 import { makeApi, serviceInfo } from './api.js';
-import { Auth } from './auth.js';
+import { Auth, KEYS } from './auth.js';
 import { fill, h } from './dom.js';
+import './i18n-admin.js';
 import { getLang, setLang, t } from './i18n.js';
 import { IdbTokenStore, MemoryTokenStore } from './token-store.js';
 import * as historyView from './views/history.js';
@@ -10,12 +12,27 @@ import * as homeView from './views/home.js';
 import * as loginView from './views/login.js';
 import * as outlineView from './views/outline.js';
 import * as taskView from './views/task.js';
+import * as adminAuditView from './views/admin-audit.js';
+import * as adminProvidersView from './views/admin-providers.js';
+import * as adminRegistrationView from './views/admin-registration.js';
+import * as adminTasksView from './views/admin-tasks.js';
+import { isAdmin } from './views/admin-ui.js';
+import * as adminUserView from './views/admin-user.js';
+import * as adminUsersView from './views/admin-users.js';
+import * as sessionsView from './views/sessions.js';
 
 const ROUTES = [
   [/^#\/login$/, loginView, false],
   [/^#\/outline\/([0-9a-f]{32})$/, outlineView, true],
   [/^#\/task\/([0-9a-f]{32})$/, taskView, true],
   [/^#\/history$/, historyView, true],
+  [/^#\/sessions$/, sessionsView, true],
+  [/^#\/admin(?:\/users)?\/?$/, adminUsersView, true],
+  [/^#\/admin\/users\/([^/]+)$/, adminUserView, true],
+  [/^#\/admin\/registration$/, adminRegistrationView, true],
+  [/^#\/admin\/providers$/, adminProvidersView, true],
+  [/^#\/admin\/tasks$/, adminTasksView, true],
+  [/^#\/admin\/audit$/, adminAuditView, true],
   [/^(#\/?)?$/, homeView, true],
 ];
 
@@ -28,6 +45,7 @@ const auth = new Auth({
 const ctx = {
   auth,
   api: makeApi(auth),
+  adminApi: makeAdminApi(auth),
   info: { heartbeatInterval: null, aiOutline: false },
   config: {
     sse: { maxAttempts: 5, baseDelay: 1000, maxDelay: 15000, ...(overrides.sse || {}) },
@@ -54,11 +72,14 @@ function header() {
     h('nav.nav',
       loggedIn && h('a', { href: '#/', class: here === '#/' ? 'active' : '' }, t('nav.home')),
       loggedIn && h('a', { href: '#/history', class: here === '#/history' ? 'active' : '' }, t('nav.history')),
+      loggedIn && isAdmin(user) && h('a', { href: '#/admin/users', 'data-test': 'nav-admin',
+        class: here.startsWith('#/admin') ? 'active' : '' }, t('nav.admin')),
     ),
     h('div.nav-right',
       h('button.ghost.lang', { title: t('nav.langTitle'), 'data-test': 'lang',
         onclick: () => { setLang(getLang() === 'zh' ? 'en' : 'zh'); route({ keep: true }); } }, t('nav.lang')),
-      loggedIn && user && h('span.user', user.username),
+      loggedIn && user && h('a.user', { href: '#/sessions', title: t('nav.sessions'), 'data-test': 'nav-sessions' },
+        user.username),
       loggedIn && h('button.ghost', { onclick: () => auth.logout(), 'data-test': 'logout' }, t('nav.logout')),
     ),
   );
@@ -89,8 +110,10 @@ function route({ keep = false } = {}) {
 }
 
 auth.on('logout', ({ reason, fromOtherTab }) => {
-  ctx.flash = reason === 'session_expired' ? t('login.sessionExpired')
-    : fromOtherTab ? t('login.loggedOutElsewhere') : null;
+  ctx.flash = reason === 'session_revoked' || reason === 'account_disabled' || reason === 'logged_out_everywhere'
+    ? t(`login.${reason}`)
+    : reason === 'session_expired' ? t('login.sessionExpired')
+      : fromOtherTab ? t('login.loggedOutElsewhere') : null;
   if (location.hash !== '#/login') ctx.afterLogin = location.hash;
   ctx.navigate('#/login');
 });
@@ -103,3 +126,14 @@ serviceInfo(window.fetch.bind(window)).then((info) => {
   document.body.dataset.ai = info.aiOutline ? 'on' : 'off';
 });
 route();
+// The role may have changed since login (an admin promoted or demoted us): read it again once per load.
+if (auth.isLoggedIn()) {
+  auth.fetch('/api/auth/me').then(async (res) => {
+    if (!res.ok) return;
+    const me = await res.json();
+    if (!auth.isLoggedIn()) return;
+    const wasAdmin = isAdmin(auth.user());
+    auth.storage.setItem(KEYS.user, JSON.stringify(me));
+    if (isAdmin(me) !== wasAdmin) route({ keep: true });
+  }).catch(() => {});
+}
