@@ -1,6 +1,7 @@
 """Screenshots of every page, zh and en, desktop (1280×800) and phone (390×844), into docs/screenshots/.
 
 Not a test (pytest does not collect it); run it when the UI changes:  .venv/bin/python -m tests.e2e.make_screenshots
+(`… make_screenshots admin` shoots only the admin pages, the sessions page and the revocation flash).
 PNGs over 300 KB are re-encoded with a 256-colour palette.
 """
 
@@ -16,6 +17,7 @@ import httpx
 from PIL import Image
 from playwright.sync_api import Browser, Page
 
+from tests.e2e import admin_screens
 from tests.e2e.browser import DESKTOP, PHONE, App, launch
 from tests.support.client import Account, login, new_account
 from tests.support.server import LiveServer
@@ -108,17 +110,27 @@ def shoot(browser: Browser, live: LiveServer, http: httpx.Client, account: Accou
 
 
 def main() -> int:
+    only_admin = sys.argv[1:] == ["admin"]
     OUT.mkdir(parents=True, exist_ok=True)
     data = Path(tempfile.mkdtemp(prefix="inkstream-shots-"))
     live = LiveServer(
-        data, heartbeat_interval=1, offline_delay=0.5, page_concurrency=1, max_running_tasks_per_user=50
+        data,
+        heartbeat_interval=1,
+        offline_delay=0.5,
+        page_concurrency=1,
+        max_running_tasks_per_user=50,
+        admin_username=admin_screens.ADMIN.username,
+        admin_password=admin_screens.ADMIN.password,
     ).start()
     try:
         with httpx.Client(base_url=live.url, timeout=30) as http, launch() as browser:
             account = new_account(http, prefix="lily")
+            ids = admin_screens.seed(http)
             for lang in ("zh", "en"):
                 for device in ("desktop", "phone"):
-                    shoot(browser, live, http, account, lang, device)
+                    if not only_admin:
+                        shoot(browser, live, http, account, lang, device)
+                    admin_screens.shoot(browser, live, http, ids, lang, device, save)
     finally:
         live.stop()
     return 0

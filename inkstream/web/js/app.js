@@ -67,7 +67,7 @@ function header() {
   const user = auth.user();
   const loggedIn = auth.isLoggedIn();
   const here = location.hash || '#/';
-  return h('header.topbar',
+  return h('header.topbar', { class: loggedIn && isAdmin(user) ? 'with-admin' : '' },
     h('a.brand', { href: '#/' }, h('span.brand-mark', '墨'), h('span.brand-name', t('app.name'))),
     h('nav.nav',
       loggedIn && h('a', { href: '#/', class: here === '#/' ? 'active' : '' }, t('nav.home')),
@@ -79,7 +79,7 @@ function header() {
       h('button.ghost.lang', { title: t('nav.langTitle'), 'data-test': 'lang',
         onclick: () => { setLang(getLang() === 'zh' ? 'en' : 'zh'); route({ keep: true }); } }, t('nav.lang')),
       loggedIn && user && h('a.user', { href: '#/sessions', title: t('nav.sessions'), 'data-test': 'nav-sessions' },
-        user.username),
+        h('span.avatar', (user.username || '?').slice(0, 1).toUpperCase()), h('span.user-name', user.username)),
       loggedIn && h('button.ghost', { onclick: () => auth.logout(), 'data-test': 'logout' }, t('nav.logout')),
     ),
   );

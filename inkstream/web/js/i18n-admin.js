@@ -441,7 +441,7 @@ const en = {
   'admin.prov.rolledBack': 'Rolled back to the content of version {v}',
   'admin.prov.noVersions': 'No saved versions yet',
 
-  'admin.tasks.subtitle': 'Every user’s tasks and images',
+  'admin.tasks.subtitle': 'Tasks and images of every user',
   'admin.tasks.storageTitle': 'Storage',
   'admin.tasks.images': 'Images',
   'admin.tasks.storage': 'Total size',

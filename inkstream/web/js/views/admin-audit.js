@@ -22,6 +22,13 @@ function actionLabel(action) {
   return text === key ? action : text;
 }
 
+/** The actor as a link to their user page (a theft alarm's actor has an id but may have no name). */
+function who(e) {
+  if (!e.actor_id && !e.actor_name) return h('span.muted', '—');
+  const label = e.actor_name || `#${e.actor_id}`;
+  return e.actor_id ? h('a', { href: `#/admin/users/${e.actor_id}` }, label) : label;
+}
+
 function json(value) {
   return value === null || value === undefined ? '—' : JSON.stringify(value, null, 1);
 }
@@ -55,7 +62,7 @@ export function render(ctx) {
           h('b', t('audit.alarmTitle', { n: body.total })),
           h('p.small', t('audit.alarmText')),
           h('ul.small', body.items.map((e) => h('li',
-            `${when(e.created_at, { seconds: true })} · ${e.actor_name || e.target_id || '—'} · ${e.ip || '—'} · ${device(e.user_agent)}`))),
+            `${when(e.created_at, { seconds: true })} · `, who(e), ` · ${e.ip || '—'} · ${device(e.user_agent)}`))),
           h('button.small', { type: 'button', 'data-test': 'alarm-filter', onclick: () => {
             action.value = ALARM;
             filters.action = ALARM;
@@ -72,9 +79,11 @@ export function render(ctx) {
       fill(list,
         table([
           { label: t('admin.when'), cell: (e) => when(e.created_at, { seconds: true }) },
-          { label: t('audit.actor'), cell: (e) => e.actor_name || (e.actor_id ? `#${e.actor_id}` : h('span.muted', '—')) },
+          { label: t('audit.actor'), cell: who },
           { label: t('audit.action'), cell: (e) => pill(actionLabel(e.action), e.severity === 'alert' ? 'alert' : e.action.startsWith('admin.') ? 'admin' : '') },
-          { label: t('audit.target'), cell: (e) => (e.target_type ? `${e.target_type}:${e.target_id ?? ''}` : '—') },
+          { label: t('audit.target'), cell: (e) => (e.target_type
+            ? h('span.clip.target', { title: `${e.target_type}:${e.target_id ?? ''}` }, `${e.target_type}:${e.target_id ?? ''}`)
+            : '—') },
           { label: t('sessions.ip'), cell: (e) => h('span', { title: e.user_agent || '' }, e.ip || '—') },
           { label: t('audit.detail'), cls: 'wide', cell: (e) => ((e.before || e.after || e.detail)
             ? h('details.diff-box', h('summary', t('audit.showDetail')),

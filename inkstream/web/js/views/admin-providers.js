@@ -44,6 +44,26 @@ function jsonErrorWhere(text, err) {
   return t('admin.prov.jsonAt', { line, col });
 }
 
+/** Selects the line of the editor that holds a key path such as "image_generation.active_provider". */
+export function selectKey(editor, path) {
+  const text = editor.value;
+  let at = 0;
+  for (const part of String(path).split('.')) {
+    const found = text.indexOf(`"${part}"`, at);
+    if (found < 0) return false;
+    at = found;
+  }
+  const start = text.lastIndexOf('\n', at) + 1;
+  const end = text.indexOf('\n', at);
+  editor.focus({ preventScroll: true });
+  editor.setSelectionRange(start, end < 0 ? text.length : end);
+  // Scroll the textarea (not the page) so the line shows.
+  const line = text.slice(0, start).split('\n').length - 1;
+  const lineHeight = parseFloat(getComputedStyle(editor).lineHeight) || 20;
+  editor.scrollTop = Math.max(0, line * lineHeight - editor.clientHeight / 2);
+  return true;
+}
+
 export function render(ctx) {
   const head = h('div.prov-meta', { 'data-test': 'providers-meta' }, loading());
   const editor = h('textarea.code-editor', { spellcheck: 'false', rows: 22, 'data-test': 'providers-json',
@@ -136,6 +156,7 @@ export function render(ctx) {
     } catch (err) {
       if (err.status === 422) {
         showProblem(err.key ? t('admin.prov.invalidKey', { key: err.key }) : t('admin.prov.invalid'), err.message);
+        if (err.key) selectKey(editor, err.key);
       } else {
         report(err);
       }

@@ -92,7 +92,10 @@ export function render(ctx) {
   const el = h('section.admin.sessions-page',
     h('div.page-head',
       h('div', h('h1', t('sessions.title')), h('p.muted', t('sessions.subtitle', { name: user ? user.username : '' }))),
-      h('button.danger-solid', { type: 'button', 'data-test': 'logout-all', onclick: logoutEverywhere }, t('sessions.logoutAll'))),
+      h('div.head-buttons',
+        h('button.ghost', { type: 'button', 'data-test': 'logout-this', onclick: () => ctx.auth.logout() }, t('nav.logout')),
+        h('button.danger-solid', { type: 'button', 'data-test': 'logout-all', onclick: logoutEverywhere },
+          t('sessions.logoutAll')))),
     error,
     h('div.admin-card', h('h2', t('sessions.listTitle')), list),
     h('div.admin-card.narrow', h('h2', t('sessions.passwordTitle')), passwordForm));
