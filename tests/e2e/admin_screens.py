@@ -114,7 +114,11 @@ def seed(http: httpx.Client) -> dict[str, str]:
     _ok(http.delete(f"/api/admin/registration/invites/{code}", headers=h))
     first = json.loads(json.dumps(PROVIDERS))
     del first["role_mapping"]
-    _ok(http.put("/api/admin/config/image-providers", json={"config": first, "comment": "加入 DeepSeek 与 OpenAI"}, headers=h))
+    _ok(
+        http.put(
+            "/api/admin/config/image-providers", json={"config": first, "comment": "加入 DeepSeek 与 OpenAI"}, headers=h
+        )
+    )
     _ok(
         http.put(
             "/api/admin/config/image-providers",
