@@ -12,13 +12,32 @@ from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 from inkstream import __version__
-from inkstream.api import auth_routes, image_routes, metrics, stream_routes, task_routes
+from inkstream.admin.bootstrap import ensure_admin
+from inkstream.admin.records import AdminRecords
+from inkstream.admin.registration import Registration
+from inkstream.admin.users import AdminUsers
+from inkstream.api import (
+    admin_config_routes,
+    admin_routes,
+    auth_routes,
+    image_routes,
+    metrics,
+    stream_routes,
+    task_routes,
+    usage_routes,
+)
 from inkstream.api.body_limit import BodySizeLimit
-from inkstream.api.deps import Services
+from inkstream.api.deps import AdminParts, Services, UsageParts
 from inkstream.api.errors import install_error_handlers
+from inkstream.api.security_headers import install_security_headers
+from inkstream.auth.revocation import SessionGuard
 from inkstream.config import Settings
+from inkstream.events.broadcast import Broadcaster
 from inkstream.events.stream import FrameCache
 from inkstream.services import build_auth, build_core, build_queue, build_tasks
+from inkstream.usage.quotas import PageQuotas
+from inkstream.usage.rollups import Rollups
+from inkstream.usage.telemetry import ReportLimiter
 
 WEB_DIR = Path(__file__).parent / "web"
 
@@ -39,21 +58,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         core = await build_core(settings)
         queue = build_queue(core)
-        app.state.services = Services(settings, build_auth(settings, core.db), build_tasks(core, queue),
-                                      core.events, core.images,
-                                      # re-encoded well before the signed image URLs in them expire
-                                      FrameCache(max_age=min(300.0, settings.image_url_ttl / 4)))
+        auth = build_auth(settings, core.db, core.audit, core.redis)
+        tasks = build_tasks(core, queue)
+        guard = SessionGuard(core.db, poll_interval=settings.session_poll_interval)
+        admin = AdminParts(
+            core.audit, Registration(core.db, auth, core.audit, settings.public_registration),
+            AdminUsers(core.db, auth, tasks, core.audit), AdminRecords(core.db, core.images), core.providers,
+            core.generators,
+        )
+        rollups = Rollups(core.db, "api", flush_interval=settings.rollup_flush_interval,
+                          open_streams=guard.open_streams)
+        usage = UsageParts(rollups, PageQuotas(settings.daily_page_quota), ReportLimiter(), core.db)
+        # re-encoded well before the signed image URLs in them expire
+        frames = FrameCache(max_age=min(300.0, settings.image_url_ttl / 4))
+        app.state.services = Services(settings, auth, tasks, core.events, core.images, frames, guard, admin, usage)
+        app.state.broadcaster = Broadcaster(core.events, frames, buffer_size=settings.stream_buffer_events)
+        await ensure_admin(core.db, auth, settings.admin_username, settings.admin_password)
+        await guard.start()
+        await rollups.start()
         await queue.start()
         try:
             yield
         finally:
             await queue.stop()
+            await rollups.close()
+            await guard.close()
             await core.close()
 
     app = FastAPI(title="Inkstream", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
     for router in (auth_routes.router, task_routes.router, stream_routes.router, image_routes.router,
-                   metrics.router):
+                   admin_routes.router, admin_config_routes.router, usage_routes.router, metrics.router):
         app.include_router(router)
 
     @app.get("/api/health", tags=["ops"])
@@ -63,4 +98,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if (WEB_DIR / "index.html").is_file():
         app.router.routes.append(WebMount("/", app=StaticFiles(directory=WEB_DIR, html=True), name="web"))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_security_headers(app, settings)
     return app

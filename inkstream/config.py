@@ -28,9 +28,20 @@ class Settings(BaseSettings):
     secret_key: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
+    # Whether anyone may register until an admin saves a registration setting (which then rules).
     public_registration: bool = True
+    # For containers: create this administrator on start when no active administrator exists.
+    admin_username: str = ""
+    admin_password: str = ""
+    # How often each API node reads the revocation feed (revoked sessions reach open streams within about this).
+    session_poll_interval: float = Field(1.0, gt=0, le=5)
+    # How often a node checks for a new providers version before starting a page.
+    providers_check_interval: float = Field(2.0, gt=0, le=60)
+    # Browsers reach the service over HTTPS (directly or through a TLS proxy): send HSTS (and mark cookies Secure).
+    https: bool = False
+    hsts_max_age: int = Field(365 * 24 * 3600, ge=0)
 
-    access_token_ttl: int = Field(3600, ge=1)
+    access_token_ttl: int = Field(900, ge=1)  # 15 minutes, as in the seed system
     refresh_token_ttl: int = Field(30 * 24 * 3600, ge=60)
     # A client whose refresh response was lost (network cut) presents the spent token again: within this many
     # seconds, and while its successor is still unused, that is a retry, not theft. 0 turns the grace off.
@@ -44,6 +55,12 @@ class Settings(BaseSettings):
 
     sse_retry_ms: int = Field(3000, ge=100)
     heartbeat_interval: float = Field(15.0, gt=0)
+    # Events a stream may have unsent before it is closed (the client resumes from its last id): a slow client
+    # never slows the task's other streams.
+    stream_buffer_events: int = Field(256, ge=1)
+    # A connection whose sent bytes stay unacknowledged this long is cut (TCP_USER_TIMEOUT): a stream client that
+    # vanished without a FIN is dropped within about two heartbeat intervals. Empty: the heartbeat interval.
+    dead_client_timeout: float | None = Field(None, gt=0)
 
     max_body_bytes: int = Field(25 * 1024 * 1024, ge=1024)
     max_topic_chars: int = Field(500, ge=1)
@@ -53,6 +70,10 @@ class Settings(BaseSettings):
     max_reference_image_bytes: int = Field(5 * 1024 * 1024, ge=1024)
     max_running_tasks_per_user: int = Field(3, ge=1)
 
+    # Daily pages per role, e.g. {"user": 60, "pro": 600}; a role not listed (admins, unless set) is unlimited.
+    daily_page_quota: dict[str, int] = Field(default_factory=dict)
+    rollup_flush_interval: float = Field(5.0, gt=0, le=60)  # how often each node writes its per-minute counts
+
     page_concurrency: int = Field(4, ge=1)
     page_timeout: float = Field(600.0, gt=0)
 
@@ -61,6 +82,10 @@ class Settings(BaseSettings):
     event_retention_seconds: int = Field(3600, ge=1)  # how long a finished task's stream stays in Redis
     worker_concurrency: int = Field(8, ge=1)  # page jobs at once per `inkstream worker` process
     sweep_interval: float = Field(15.0, gt=0)  # how often workers re-queue unfinished pages
+    # A running page's lease: renewed every third of it; a page whose worker died runs elsewhere about this
+    # many seconds (plus lease_check_interval) later, whatever page_timeout is.
+    lease_seconds: float = Field(10.0, ge=1, le=120)
+    lease_check_interval: float = Field(1.0, gt=0, le=30)
     # Artificial per-page latency of the offline generators, for demos and tests that need a long task.
     offline_delay: float = Field(0.0, ge=0)
     providers_file: Path | None = None
@@ -80,6 +105,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return _async_driver(self.database_url)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'inkstream.db').resolve()}"
+
+    @property
+    def tcp_user_timeout(self) -> float:
+        return self.dead_client_timeout or self.heartbeat_interval
 
     @property
     def distributed(self) -> bool:

@@ -45,9 +45,53 @@ class RefreshTokenReused(AuthError):
     code = "refresh_token_reused"
 
 
+class SessionRevoked(AuthError):
+    code = "session_revoked"
+
+
 class Forbidden(InkstreamError):
     code = "forbidden"
     status = 403
+
+
+class AccountDisabled(Forbidden):
+    code = "account_disabled"
+
+
+class RegistrationClosed(Forbidden):
+    code = "registration_closed"
+
+
+class InviteRequired(Forbidden):
+    code = "invite_required"
+
+
+class InviteInvalid(Forbidden):
+    code = "invite_invalid"
+
+
+class WrongPassword(Forbidden):
+    code = "wrong_password"
+
+
+class NotFound(InkstreamError):
+    """A named thing that does not exist (`user_not_found`, `session_not_found`, …); `code` set per case."""
+
+    status = 404
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Conflict(InkstreamError):
+    """A change the current state forbids (`last_admin`, `cannot_change_self`, …); `code` set per case."""
+
+    status = 409
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class UsernameTaken(InkstreamError):
@@ -64,6 +108,15 @@ class RateLimited(InkstreamError):
         self.retry_after = retry_after
 
 
+class QuotaExceeded(InkstreamError):
+    code = "quota_exceeded"
+    status = 429
+
+    def __init__(self, message: str, retry_after: int, **details: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **details)
+        self.retry_after = retry_after
+
+
 # --- tasks ---
 class TaskNotFound(InkstreamError):
     code = "task_not_found"
@@ -73,6 +126,13 @@ class TaskNotFound(InkstreamError):
 class ImageNotFound(InkstreamError):
     code = "image_not_found"
     status = 404
+
+
+class ImageWriteFailed(InkstreamError):
+    """A generated image could not be stored (disk full, directory gone or read-only): the page can be retried."""
+
+    code = "image_write_failed"
+    status = 503
 
 
 class TaskNotReady(InkstreamError):
@@ -111,3 +171,23 @@ class PayloadTooLarge(InkstreamError):
     def __init__(self, code: str, message: str, **details: Any) -> None:
         super().__init__(message, **details)
         self.code = code
+
+
+class GeneratorConfigUnusable(InkstreamError):
+    code = "providers_config_unusable"
+    status = 409
+
+
+# --- workers (never reach HTTP: a page job that meets one stops quietly) ---
+class LeaseBusy(InkstreamError):
+    """Another worker holds this page's lease and runs it."""
+
+    code = "lease_busy"
+    status = 409
+
+
+class LeaseLost(InkstreamError):
+    """This worker no longer holds the page it was running: it must write nothing more for it."""
+
+    code = "lease_lost"
+    status = 409

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian packages the tests and the card renderer need: Chromium (browser tests), Node (unit tests of the web UI's
-# modules), CJK and colour-emoji fonts.
+# modules), CJK and colour-emoji fonts, and promtool (the alert-rule tests).
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
@@ -13,4 +13,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+fi
+if ! command -v promtool >/dev/null; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing: prometheus (for promtool)"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends prometheus
 fi

@@ -72,8 +72,15 @@ def build(settings: Settings) -> FastAPI:
 
 def main() -> None:
     settings = Settings()
+    options: dict[str, Any] = {}
+    try:  # as the CLI runs it; a "before" copy (BENCH_INKSTREAM_SRC) may predate dead-client detection
+        from inkstream.api.dead_clients import protocol_with_user_timeout
+
+        options["http"] = protocol_with_user_timeout(settings.tcp_user_timeout)
+    except ImportError:
+        pass
     uvicorn.run(build(settings), host=settings.host, port=settings.port, log_config=log_config("INFO"),
-                timeout_graceful_shutdown=3, proxy_headers=False)
+                timeout_graceful_shutdown=3, proxy_headers=False, **options)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,42 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from inkstream.auth.service import AuthService, UserInfo
+from inkstream.admin.audit import AuditLogStore
+from inkstream.admin.providers import ProviderSettings, RuntimeGenerators
+from inkstream.admin.records import AdminRecords
+from inkstream.admin.registration import Registration
+from inkstream.admin.users import AdminUsers
+from inkstream.auth.audit_sink import Actor, Origin
+from inkstream.auth.revocation import Principal, SessionGuard
+from inkstream.auth.service import AuthService
 from inkstream.config import Settings
-from inkstream.errors import TokenMissing
+from inkstream.errors import Forbidden, TokenMissing
 from inkstream.events.log import EventLog
 from inkstream.events.stream import FrameCache
+from inkstream.storage.database import Database
 from inkstream.storage.images import ImageStore
 from inkstream.tasks.service import TaskService
+from inkstream.usage.quotas import PageQuotas
+from inkstream.usage.rollups import Rollups
+from inkstream.usage.telemetry import ReportLimiter
+
+
+@dataclass
+class AdminParts:
+    audit: AuditLogStore
+    registration: Registration
+    users: AdminUsers
+    records: AdminRecords
+    providers: ProviderSettings
+    generators: RuntimeGenerators
+
+
+@dataclass
+class UsageParts:
+    rollups: Rollups
+    quotas: PageQuotas
+    reports: ReportLimiter
+    db: Database
 
 
 @dataclass
@@ -24,6 +53,9 @@ class Services:
     events: EventLog
     images: ImageStore
     frames: FrameCache
+    guard: SessionGuard
+    admin: AdminParts
+    usage: UsageParts
 
 
 def services(request: Request) -> Services:
@@ -45,15 +77,36 @@ def bearer_token(request: Request) -> str | None:
     return None
 
 
-async def current_user(request: Request, svc: ServicesDep) -> UserInfo:
+async def current_user(request: Request, svc: ServicesDep) -> Principal:
+    """The caller, checked against its session and account as they are now (revocation), from memory."""
     token = bearer_token(request)
     if token is None:
         raise TokenMissing("Log in first: send `Authorization: Bearer <access token>`.")
-    return await svc.auth.user(svc.auth.tokens.user_from_access(token))
+    return await svc.guard.principal(svc.auth.tokens.bearer_of_access(token))
 
 
-CurrentUser = Annotated[UserInfo, Depends(current_user)]
+CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+async def admin_user(user: CurrentUser) -> Principal:
+    if not user.is_admin:
+        raise Forbidden("This needs an administrator.")
+    return user
+
+
+AdminUser = Annotated[Principal, Depends(admin_user)]
 
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def origin(request: Request) -> Origin:
+    return Origin(client_ip(request), request.headers.get("user-agent", "")[:256])
+
+
+OriginDep = Annotated[Origin, Depends(origin)]
+
+
+def actor(user: Principal) -> Actor:
+    return Actor(user.id, user.username)

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from inkstream.api.body_limit import BodyTooLarge
-from inkstream.errors import AuthError, InkstreamError, RateLimited, TooManyTasks
+from inkstream.errors import AuthError, InkstreamError, QuotaExceeded, RateLimited, TooManyTasks
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def inkstream_error_response(exc: InkstreamError) -> JSONResponse:
         # RFC 6750: tell the client which scheme and why, so it can refresh instead of guessing.
         response.headers["WWW-Authenticate"] = f'Bearer realm="inkstream", error="invalid_token", ' \
                                                f'error_description="{exc.code}"'
-    if isinstance(exc, (RateLimited, TooManyTasks)):
+    if isinstance(exc, (RateLimited, TooManyTasks, QuotaExceeded)):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
 

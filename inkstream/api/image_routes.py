@@ -24,7 +24,8 @@ async def image(
         raise ImageNotFound("No such image.")
     token = bearer_token(request)
     allowed = (svc.images.verify(owner, task_id, file_name, exp, sig) if sig
-               else token is not None and svc.auth.tokens.user_from_access(token) == owner)
+               else token is not None
+               and (await svc.guard.principal(svc.auth.tokens.bearer_of_access(token))).id == owner)
     if not allowed or not path.is_file():
         raise ImageNotFound("No such image, or the link has expired.")  # 404 either way: nothing to probe
     return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})

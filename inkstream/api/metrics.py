@@ -11,6 +11,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 
 from inkstream.api.deps import ServicesDep
 from inkstream.errors import Forbidden
+from inkstream.usage.dashboard import live_nodes, queue_depth
+from inkstream.usage.telemetry import StreamReport
 
 registry = CollectorRegistry()
 STREAMS_OPEN = Gauge("inkstream_sse_streams_open", "SSE streams open on this node", registry=registry)
@@ -40,6 +42,28 @@ TOKEN_REFRESHES = Counter(
     registry=registry,
 )
 
+CLIENT_SESSIONS = Counter(
+    "inkstream_client_stream_sessions_total", "Stream sessions reported by clients, by outcome", ["outcome"],
+    registry=registry,
+)
+CLIENT_RECONNECTS = Counter("inkstream_client_stream_reconnects_total", "Reconnects reported by clients",
+                            registry=registry)
+CLIENT_REFRESHES = Counter(
+    "inkstream_client_token_refresh_total", "Token refreshes reported by clients, by outcome (ok, failed)",
+    ["outcome"], registry=registry,
+)
+QUEUE_DEPTH = Gauge("inkstream_queue_depth", "Pages waiting or generating, outlines not started", registry=registry)
+NODES_ALIVE = Gauge("inkstream_nodes_alive", "API nodes and workers seen in the last 30 s", ["kind"],
+                    registry=registry)
+
+
+def client_report_counted(report: StreamReport) -> None:
+    CLIENT_SESSIONS.labels(report.outcome).inc()
+    CLIENT_RECONNECTS.inc(report.reconnects)
+    CLIENT_REFRESHES.labels("ok").inc(report.refreshes.ok)
+    CLIENT_REFRESHES.labels("failed").inc(report.refreshes.attempts - report.refreshes.ok)
+
+
 router = APIRouter(tags=["ops"])
 
 
@@ -54,4 +78,10 @@ async def metrics(request: Request, svc: ServicesDep,
             raise Forbidden("Metrics need the metrics token.")
     elif not request.client or request.client.host not in ("127.0.0.1", "::1"):
         raise Forbidden("Metrics are served to loopback clients unless INKSTREAM_METRICS_TOKEN is set.")
+    # Cluster-wide gauges, read from the database at scrape time (the same on every node).
+    QUEUE_DEPTH.set(await queue_depth(svc.usage.db))
+    kinds = [n["kind"] for n in await live_nodes(svc.usage.db)]
+    NODES_ALIVE.labels("api").set(kinds.count("api"))
+    # Embedded: each API node runs its own in-process worker.
+    NODES_ALIVE.labels("worker").set(kinds.count("worker") if svc.settings.distributed else kinds.count("api"))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -21,10 +21,43 @@ class TokenOut(BaseModel):
     expires_in: int
 
 
+class RegisterBody(Credentials):
+    invite_code: str | None = Field(None, max_length=64)
+
+
 class UserOut(BaseModel):
     id: int
     username: str
     is_admin: bool
+    role: str = "user"
+
+
+class MeOut(UserOut):
+    is_active: bool = True
+    session_id: str | None = None
+
+
+class RegistrationConfigOut(BaseModel):
+    enabled: bool
+    invite_required: bool
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+class SessionOut(BaseModel):
+    id: str
+    created_at: str | None
+    last_used_at: str | None
+    ip: str
+    user_agent: str
+    current: bool
+
+
+class SessionsOut(BaseModel):
+    items: list[SessionOut]
 
 
 class OutlineBody(BaseModel):

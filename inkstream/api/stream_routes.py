@@ -6,7 +6,9 @@ parameter); an open stream then outlives the token. Failures are typed JSON, nev
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from sse_starlette import EventSourceResponse
@@ -15,8 +17,9 @@ from inkstream.api.deps import Services, ServicesDep, bearer_token
 from inkstream.api.metrics import STREAM_COUNTERS, STREAM_REQUESTS
 from inkstream.api.task_routes import TaskId
 from inkstream.api.views import event_view
+from inkstream.auth.tokens import Bearer
 from inkstream.errors import InkstreamError, InvalidInput, TaskNotFound, TokenMissing
-from inkstream.events.stream import task_stream
+from inkstream.events.broadcast import Broadcaster
 
 router = APIRouter(tags=["stream"])
 
@@ -40,38 +43,68 @@ async def stream(
     last_event_id: Annotated[str | None, Query(max_length=32)] = None,
     last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID", max_length=32)] = None,
 ) -> Response:
+    cursor = last_event_id_header or last_event_id
     try:
-        return await _open(task_id, request, svc, ticket, last_event_id_header or last_event_id)
+        return await _open(task_id, request, svc, ticket, cursor)
     except InkstreamError as exc:
         STREAM_REQUESTS.labels(exc.code).inc()
+        svc.usage.rollups.add(f"stream.refused.{exc.code}")
+        if cursor:
+            svc.usage.rollups.add("stream.reconnect_refused")
         raise
 
 
 async def _open(task_id: str, request: Request, svc: Services, ticket: str | None, cursor: str | None) -> Response:
     if ticket:
-        user_id = svc.auth.tokens.user_from_ticket(ticket, task_id)
+        bearer = svc.auth.tokens.bearer_of_ticket(ticket, task_id)
     else:
         token = bearer_token(request)
         if token is None:
             raise TokenMissing("Open the stream with ?ticket= (POST …/stream-ticket) or an Authorization header.")
-        user_id = svc.auth.tokens.user_from_access(token)
+        bearer = svc.auth.tokens.bearer_of_access(token)
+    user_id = (await svc.guard.principal(bearer)).id  # a revoked session cannot open a stream either
     after = _cursor(cursor)
     if await svc.tasks.owner_of(task_id) != user_id:
         raise TaskNotFound("No such task.")
     if await svc.tasks.stream_is_over(task_id, after):
         STREAM_REQUESTS.labels("finished_204").inc()
+        svc.usage.rollups.add("stream.finished_204")
         return Response(status_code=204)  # the client has `finish`: EventSource stops reconnecting on 204
     if after > await svc.events.last_id(task_id):
         raise InvalidInput("invalid_last_event_id", "Last-Event-ID is ahead of this task's events.")
     STREAM_REQUESTS.labels("resumed" if after else "opened").inc()
-    s = svc.settings
-    events = task_stream(
-        svc.events, task_id, after, retry_ms=s.sse_retry_ms, heartbeat_interval=s.heartbeat_interval,
-        viewer=user_id, present=lambda e: event_view(e, svc.images, user_id), frames=svc.frames,
-        counters=STREAM_COUNTERS,
-    )
+    svc.usage.rollups.add("stream.resumed" if after else "stream.opened")
     return EventSourceResponse(
         # ping=0: our own `heartbeat` events replace sse-starlette's comment pings.
-        events, ping=0, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        send_timeout=30,
+        _watched(svc, request.app.state.broadcaster, task_id, after, bearer), ping=0,
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}, send_timeout=30,
     )
+
+
+async def _watched(svc: Services, broadcaster: Broadcaster, task_id: str, after: int,
+                   bearer: Bearer) -> AsyncIterator[bytes]:
+    """The task's stream, ended with a typed `error` event when its session is revoked. Expiry alone never ends
+    it: the token was checked when the stream opened."""
+    kick = asyncio.Event()  # set by the guard when the session ends: the stream wakes and looks at `ending`
+    watch = svc.guard.watch(bearer, kick.set)
+
+    def ending() -> dict[str, Any] | None:
+        problem = watch.problem
+        if problem is None:
+            return None
+        STREAM_REQUESTS.labels(f"revoked_{problem.code}").inc()
+        return {"code": problem.code, "message": problem.message, "fatal": True}
+
+    s = svc.settings
+    ended = "client"  # unless the stream runs to its end: the client went away (or the server stopped)
+    try:
+        async for frame in broadcaster.stream(
+            task_id, after, retry_ms=s.sse_retry_ms, heartbeat_interval=s.heartbeat_interval,
+            viewer=bearer.user_id, present=lambda e: event_view(e, svc.images, bearer.user_id),
+            counters=STREAM_COUNTERS, ending=ending, wake=kick,
+        ):
+            yield frame
+        ended = "revoked" if watch.problem is not None else "finish"
+    finally:
+        svc.guard.unwatch(watch)
+        svc.usage.rollups.add(f"stream.closed.{ended}")

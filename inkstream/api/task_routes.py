@@ -92,7 +92,7 @@ async def regenerate(task_id: TaskId, body: RegenerateBody, user: CurrentUser, s
 async def stream_ticket(task_id: TaskId, user: CurrentUser, svc: ServicesDep) -> TicketOut:
     await svc.tasks.get(user.id, task_id)
     tokens = svc.auth.tokens
-    return TicketOut(ticket=tokens.issue_ticket(user.id, task_id), expires_in=tokens.ticket_ttl)
+    return TicketOut(ticket=tokens.issue_ticket(user.id, task_id, user.session_id), expires_in=tokens.ticket_ttl)
 
 
 @router.get("/api/history")

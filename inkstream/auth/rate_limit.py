@@ -1,12 +1,31 @@
-"""Failed-login limits per username and per client address (sliding window, in process memory)."""
+"""Failed-login limits per username and per client address (sliding window).
+
+`FailureLimiter` counts in process memory (the embedded mode: one process); the distributed mode counts in Redis
+(auth/redis_rate_limit.py), so N API nodes do not allow N times the limit.
+"""
 
 from __future__ import annotations
 
 import math
 import time
 from collections import defaultdict, deque
+from typing import Protocol
 
 from inkstream.errors import RateLimited
+
+
+class FailureCounter(Protocol):
+    async def check(self, key: str) -> None:
+        """Raise RateLimited while `key` has its window's maximum of failures."""
+        ...
+
+    async def record_failure(self, key: str) -> None: ...
+    async def reset(self, key: str) -> None: ...
+
+
+def too_many(retry_after: float) -> RateLimited:
+    seconds = max(1, math.ceil(retry_after))
+    return RateLimited(f"Too many failed logins; try again in {seconds} s.", seconds)
 
 
 class FailureLimiter:
@@ -24,15 +43,14 @@ class FailureLimiter:
             return deque()
         return times
 
-    def check(self, key: str) -> None:
+    async def check(self, key: str) -> None:
         now = time.monotonic()
         times = self._recent(key, now)
         if len(times) >= self._max:
-            retry_after = max(1, math.ceil(times[0] + self._window - now))
-            raise RateLimited(f"Too many failed logins; try again in {retry_after} s.", retry_after)
+            raise too_many(times[0] + self._window - now)
 
-    def record_failure(self, key: str) -> None:
+    async def record_failure(self, key: str) -> None:
         self._failures[key].append(time.monotonic())
 
-    def reset(self, key: str) -> None:
+    async def reset(self, key: str) -> None:
         self._failures.pop(key, None)

@@ -5,12 +5,22 @@ from __future__ import annotations
 import math
 import time
 import uuid
+from dataclasses import dataclass
 
 import jwt
 
 from inkstream.errors import TicketInvalid, TokenExpired, TokenInvalid
 
 _ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True)
+class Bearer:
+    """Who an access token or stream ticket speaks for: the user and the login session (None for tokens issued
+    before sessions existed)."""
+
+    user_id: int
+    session_id: str | None
 
 
 class TokenService:
@@ -33,26 +43,40 @@ class TokenService:
             raise jwt.InvalidTokenError("wrong token type")
         return claims
 
-    def issue_access(self, user_id: int) -> str:
-        return self._sign({"sub": str(user_id), "typ": "access"}, self.access_ttl)
+    def issue_access(self, user_id: int, session_id: str | None = None) -> str:
+        claims: dict[str, object] = {"sub": str(user_id), "typ": "access"}
+        if session_id:
+            claims["sid"] = session_id
+        return self._sign(claims, self.access_ttl)
 
-    def user_from_access(self, token: str) -> int:
+    @staticmethod
+    def _bearer(claims: dict[str, object]) -> Bearer:
+        sid = claims.get("sid")
+        return Bearer(int(str(claims["sub"])), sid if isinstance(sid, str) else None)
+
+    def bearer_of_access(self, token: str) -> Bearer:
         try:
             claims = self._decode(token, "access")
         except jwt.ExpiredSignatureError as exc:
             raise TokenExpired("The access token has expired; refresh it and try again.") from exc
         except jwt.InvalidTokenError as exc:
             raise TokenInvalid("The access token is not valid; log in again.") from exc
-        return int(str(claims["sub"]))
+        return self._bearer(claims)
 
-    def issue_ticket(self, user_id: int, task_id: str) -> str:
-        return self._sign({"sub": str(user_id), "typ": "stream", "task": task_id}, self.ticket_ttl)
+    def user_from_access(self, token: str) -> int:
+        return self.bearer_of_access(token).user_id
 
-    def user_from_ticket(self, ticket: str, task_id: str) -> int:
+    def issue_ticket(self, user_id: int, task_id: str, session_id: str | None = None) -> str:
+        claims: dict[str, object] = {"sub": str(user_id), "typ": "stream", "task": task_id}
+        if session_id:
+            claims["sid"] = session_id
+        return self._sign(claims, self.ticket_ttl)
+
+    def bearer_of_ticket(self, ticket: str, task_id: str) -> Bearer:
         try:
             claims = self._decode(ticket, "stream")
         except jwt.InvalidTokenError as exc:  # expired tickets too: the client simply asks for a new one
             raise TicketInvalid("The stream ticket is expired or not valid; request a new one.") from exc
         if claims.get("task") != task_id:
             raise TicketInvalid("The stream ticket is for another task.")
-        return int(str(claims["sub"]))
+        return self._bearer(claims)

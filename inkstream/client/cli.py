@@ -73,6 +73,8 @@ def add_client_commands(sub: Any) -> None:
     history.add_argument("--page", type=int, default=1)
     history.add_argument("--page-size", type=int, default=20)
 
+    add("quota", "how many pages today's quota leaves (今日剩余)")
+
     download = add("download", "save a task's images as page_01.png, page_02.png…")
     download.add_argument("task_id")
     download.add_argument("--out", default=None, metavar="DIR", help="where to save images (./inkstream-<task>)")

@@ -75,6 +75,8 @@ def _hint(exc: InkstreamError, server: str) -> str:
         return f" — run `inkstream login --server {server}`"
     if isinstance(exc, ConnectionLost):
         return " — is the service running? (--server / INKSTREAM_SERVER)"
+    if exc.code == "quota_exceeded":
+        return " — `inkstream quota` shows what is left"
     return ""
 
 
@@ -171,9 +173,12 @@ async def generate(ctx: Context) -> int:
         finish = await _follow(ink, ctx, task.task_id, len(pages))
         out = _out_dir(args.out, task.task_id)
         saved = await ink.download(task.task_id, out)
+        left = await _quota_line(ink)
     for path in saved:
         print(path, flush=True)
     ctx.err.print(f"Saved {len(saved)} of {finish.total} image(s) in {out}/")
+    if left:
+        ctx.err.print(left)
     if not finish.success:
         failed = ", ".join(str(i + 1) for i in finish.failed_indices) or "?"
         ctx.err.print(f"[red]{'Cancelled' if finish.cancelled else f'Failed pages: {failed}'}[/]"
@@ -225,9 +230,25 @@ async def download(ctx: Context) -> int:
     return EXIT_OK
 
 
+async def _quota_line(ink: AsyncInkstream) -> str:
+    """"今日剩余 N 页" in words: what today's page quota leaves (empty when unlimited)."""
+    usage = await ink.usage()
+    if usage.get("remaining") is None:
+        return ""
+    return (f"今日剩余 {usage['remaining']} 页 — {usage['remaining']} of {usage['quota']} pages left today "
+            f"(resets {str(usage['resets_at'])[:16].replace('T', ' ')} UTC)")
+
+
+async def quota(ctx: Context) -> int:
+    async with ctx.client() as ink:
+        line = await _quota_line(ink)
+    ctx.out.print(line or "No daily page quota: unlimited.")
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[Context], Awaitable[int]]] = {
     "login": login, "logout": logout, "generate": generate, "watch": watch, "history": history,
-    "download": download,
+    "download": download, "quota": quota,
 }
 
 

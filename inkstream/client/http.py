@@ -42,6 +42,7 @@ class Session:
         self.on_tokens = on_tokens
         self.network_retries = network_retries
         self.refreshes = 0  # how many times the pair was rotated, for callers that want to observe it
+        self.refresh_attempts = 0  # refreshes asked for, rotated or refused
         self._lock = asyncio.Lock()
         self.http = httpx.AsyncClient(
             base_url=self.base_url, timeout=timeout, transport=transport,
@@ -75,6 +76,7 @@ class Session:
             if stale is not None and current is not stale:
                 return current
             # Not idempotent: only a request that certainly never left is sent again (see _send).
+            self.refresh_attempts += 1
             response = await self._send("POST", "/api/auth/refresh", json={"refresh_token": current.refresh_token})
             if response.status_code != 200:
                 raise from_response(response)

@@ -27,6 +27,7 @@ class User:
     id: int
     username: str
     is_admin: bool = False
+    role: str = "user"
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import uuid
 from collections.abc import Iterable, Sequence
@@ -14,7 +15,7 @@ from typing import Any
 import httpx
 
 from inkstream.client.backoff import ReconnectPolicy
-from inkstream.client.errors import ConnectionLost, NotFound, ServerError, from_response
+from inkstream.client.errors import ConnectionLost, InkstreamError, NotFound, ServerError, from_response
 from inkstream.client.events import Finish
 from inkstream.client.http import Session, TokensListener, describe
 from inkstream.client.models import Accepted, History, Outline, Page, TaskStatus, User
@@ -64,8 +65,13 @@ class AsyncInkstream:
         timeout: float = 30.0,
         reconnect: ReconnectPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        report_streams: bool = False,
     ) -> None:
         self.session = Session(base_url, tokens=tokens, on_tokens=on_tokens, timeout=timeout, transport=transport)
+        # With report_streams, each stream session's outcome, reconnects and refreshes go to the service's
+        # monitoring (POST /api/telemetry/stream) when it ends; failures to report are ignored.
+        self.report_streams = report_streams
+        self._reports: set[asyncio.Task[None]] = set()
         self.reconnect = reconnect or ReconnectPolicy()
 
     @property
@@ -77,6 +83,7 @@ class AsyncInkstream:
         return self.session.tokens
 
     async def aclose(self) -> None:
+        await self.flush_reports()
         await self.session.aclose()
 
     async def __aenter__(self) -> AsyncInkstream:
@@ -111,9 +118,28 @@ class AsyncInkstream:
                                        json={"refresh_token": tokens.refresh_token})
         self.session.set_tokens(None)
 
+    async def logout_all(self) -> None:
+        """End every session of this account, this one included (other devices' streams end within seconds)."""
+        await self.session.request("POST", "/api/auth/logout-all")
+        self.session.set_tokens(None)
+
+    async def sessions(self) -> list[dict[str, Any]]:
+        """This account's live sessions: id, created_at, last_used_at, ip, user_agent, current."""
+        body = await self.session.json("GET", "/api/auth/sessions")
+        return list(body["items"])
+
+    async def change_password(self, current: str, new: str) -> None:
+        """Change the password; every other session of this account ends."""
+        await self.session.request("POST", "/api/auth/password",
+                                   json={"current_password": current, "new_password": new})
+
+    async def usage(self) -> dict[str, Any]:
+        """Today's page quota: quota (None: unlimited), used_today, in_flight, remaining, resets_at."""
+        return dict(await self.session.json("GET", "/api/usage/me"))
+
     async def me(self) -> User:
         body = await self.session.json("GET", "/api/auth/me")
-        return User(int(body["id"]), str(body["username"]), bool(body.get("is_admin")))
+        return User(int(body["id"]), str(body["username"]), bool(body.get("is_admin")), str(body.get("role", "user")))
 
     # --- outlines ---
     async def create_outline(self, topic: str, images: Iterable[bytes | str] | None = None, *,
@@ -175,7 +201,21 @@ class AsyncInkstream:
         and ends when the service has nothing more (204).
         """
         return EventStream(self.session, task_id, last_event_id, policy=policy or self.reconnect, follow=follow,
-                           on_change=on_change)
+                           on_change=on_change, reporter=self._report if self.report_streams else None)
+
+    def _report(self, report: dict[str, object]) -> None:
+        async def send() -> None:
+            with contextlib.suppress(InkstreamError, httpx.HTTPError):
+                await self.session.request("POST", "/api/telemetry/stream", json=report)
+
+        task = asyncio.get_running_loop().create_task(send())
+        self._reports.add(task)
+        task.add_done_callback(self._reports.discard)
+
+    async def flush_reports(self) -> None:
+        """Wait until every stream report has been sent (or failed to be)."""
+        while self._reports:
+            await asyncio.gather(*list(self._reports), return_exceptions=True)
 
     async def wait(self, task_id: str, last_event_id: int = 0) -> Finish:
         """Follow the task until `finish` and return it."""

@@ -8,6 +8,8 @@ below it are dropped as a second line of defence. Heartbeats carry no id and are
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
 
@@ -16,6 +18,7 @@ from httpx_sse import EventSource, ServerSentEvent, SSEError
 
 from inkstream.client.backoff import Reconnect, ReconnectPolicy
 from inkstream.client.errors import (
+    AuthError,
     ConnectionLost,
     InkstreamError,
     RateLimited,
@@ -27,6 +30,14 @@ from inkstream.client.events import Event, Finish, parse_event
 from inkstream.client.http import Session
 
 StateListener = Callable[["EventStream"], None]
+# Called once when a stream session ends, with the report the service's /api/telemetry/stream takes.
+SessionReporter = Callable[[dict[str, object]], None]
+
+# The SDK's reconnect reasons in the report's vocabulary (usage/telemetry.py REASONS).
+_REPORTED_REASONS = {"stalled": "heartbeat_timeout", "connect_timeout": "network", "connect_failed": "network",
+                     "disconnected": "network", "read_error": "network", "server_closed": "network",
+                     "token_expired": "token_expired", "rate_limited": "rate_limited",
+                     "not_event_stream": "server_error"}
 
 # Reasons that are not failures: reconnect at once and do not count against the attempt budget.
 _FREE = ("token_expired", "next_round")
@@ -68,6 +79,7 @@ class EventStream:
         policy: ReconnectPolicy | None = None,
         follow: bool = False,
         on_change: StateListener | None = None,
+        reporter: SessionReporter | None = None,
     ) -> None:
         self.task_id = task_id
         self.last_event_id = last_event_id
@@ -85,7 +97,10 @@ class EventStream:
         self.gaps: list[tuple[int, int]] = []  # (last id, next id) where ids jumped; the service should never
         self._session = session
         self._url = f"/api/generate/stream/{task_id}"
-        self._gen = self._run()
+        self._reporter = reporter
+        self._connected = 0.0  # seconds spent with the stream open
+        self._opened_at: float | None = None
+        self._gen = self._reported() if reporter is not None else self._run()
 
     # --- iterator protocol ---
     def __aiter__(self) -> EventStream:
@@ -107,16 +122,59 @@ class EventStream:
 
     # --- internals ---
     def _set_state(self, state: str) -> None:
+        if state == "open" and self._opened_at is None:
+            self._opened_at = time.monotonic()
+        elif state != "open" and self._opened_at is not None:
+            self._connected += time.monotonic() - self._opened_at
+            self._opened_at = None
         if state != self.state:
             self.state = state
             if self.on_change is not None:
                 self.on_change(self)
+
+    async def _reported(self) -> AsyncGenerator[Event, None]:
+        """The stream, and when it ends (finished, failed or given up by the caller) one report of what this
+        client saw: reconnects and why, time connected, refreshes — no token, URL or task id."""
+        attempts, ok = self._session.refresh_attempts, self._session.refreshes
+        outcome, code = "abandoned", None
+        try:
+            async for event in self._run():
+                yield event
+            outcome = "finished"
+        except InkstreamError as exc:
+            outcome, code = "failed", exc.code
+            raise
+        finally:
+            self._set_state("closed")
+            reasons: dict[str, int] = {}
+            for record in self.history:
+                reason = _REPORTED_REASONS.get(record.reason, "server_error" if record.reason.startswith("http_")
+                                               else "other")
+                reasons[reason] = reasons.get(reason, 0) + 1
+            report: dict[str, object] = {
+                "client": "sdk", "outcome": outcome, "reconnects": len(self.history), "reasons": reasons,
+                "connected_ms": round(self._connected * 1000),
+                "refreshes": {"attempts": self._session.refresh_attempts - attempts,
+                              "ok": self._session.refreshes - ok},
+            }
+            if code is not None:
+                report["failure_code"] = code[:40]
+            assert self._reporter is not None
+            self._reporter(report)
 
     def _accept(self, sse: ServerSentEvent) -> Event | None:
         """The typed event for a frame, or None for heartbeats, frames without data and ids already seen."""
         if sse.event == "heartbeat":  # no id of its own (httpx-sse repeats the previous one): never an event
             self.heartbeats += 1
             return None
+        if sse.event == "error" and '"fatal"' in sse.data:
+            # The session was revoked (logout everywhere, account disabled): the server's last word, no id.
+            body = json.loads(sse.data)
+            if body.get("fatal") and "index" not in body:
+                self._set_state("closed")
+                code = str(body.get("code", "session_revoked"))
+                raise AuthError(str(body.get("message", "")), code=code,
+                                status=403 if code == "account_disabled" else 401)
         if not sse.data or not sse.id.isdigit():
             return None
         event_id = int(sse.id)

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
-from inkstream.events.log import TERMINAL_EVENT, StoredEvent
+from inkstream.events.log import TERMINAL_EVENT, Guard, StoredEvent
 from inkstream.events.sql_log import SqlEventLog
 
 log = logging.getLogger(__name__)
@@ -61,10 +61,12 @@ class RedisEventLog:
 
     # --- writing ---
     async def append(
-        self, task_id: str, event: str, data: dict[str, Any], *, dedupe_key: str | None = None
+        self, task_id: str, event: str, data: dict[str, Any], *, dedupe_key: str | None = None,
+        guard: Guard | None = None,
     ) -> StoredEvent:
         stored, created = await self._sql.append_durably(
-            task_id, event, data, dedupe_key=dedupe_key, before_commit=lambda e: self._mirror(task_id, e)
+            task_id, event, data, dedupe_key=dedupe_key, before_commit=lambda e: self._mirror(task_id, e),
+            guard=guard,
         )
         if created:
             with contextlib.suppress(RedisError, OSError):
@@ -136,6 +138,9 @@ class RedisEventLog:
 
     async def last_id(self, task_id: str) -> int:
         return await self._sql.last_id(task_id)
+
+    def notify(self, task_id: str) -> None:
+        self._sql.notify(task_id)
 
     def forget(self, task_id: str) -> None:
         self._sql.forget(task_id)

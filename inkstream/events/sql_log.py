@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from inkstream.events.log import TERMINAL_EVENT, StoredEvent
+from inkstream.events.log import TERMINAL_EVENT, Guard, StoredEvent
 from inkstream.storage.database import Database
 from inkstream.storage.db import utcnow
 from inkstream.storage.tables import Task, TaskEvent
@@ -33,14 +33,15 @@ class SqlEventLog:
         self._signals: weakref.WeakValueDictionary[str, asyncio.Event] = weakref.WeakValueDictionary()
 
     async def append(
-        self, task_id: str, event: str, data: dict[str, Any], *, dedupe_key: str | None = None
+        self, task_id: str, event: str, data: dict[str, Any], *, dedupe_key: str | None = None,
+        guard: Guard | None = None,
     ) -> StoredEvent:
-        stored, _ = await self.append_durably(task_id, event, data, dedupe_key=dedupe_key)
+        stored, _ = await self.append_durably(task_id, event, data, dedupe_key=dedupe_key, guard=guard)
         return stored
 
     async def append_durably(
         self, task_id: str, event: str, data: dict[str, Any], *, dedupe_key: str | None = None,
-        before_commit: Callable[[StoredEvent], Awaitable[None]] | None = None,
+        before_commit: Callable[[StoredEvent], Awaitable[None]] | None = None, guard: Guard | None = None,
     ) -> tuple[StoredEvent, bool]:
         """Append; returns (event, created). `before_commit` runs while the task row is locked, so a mirror of
         the log (Redis Streams) receives events of one task in id order."""
@@ -65,6 +66,8 @@ class SqlEventLog:
                 if existing is not None:
                     await s.rollback()  # gives the id back: ids stay gap-free
                     return StoredEvent(existing.id, existing.event, existing.data), False
+            if guard is not None:
+                await guard()  # raising leaves the `with` block: the transaction rolls back, the id is not used
             stored = StoredEvent(next_id, event, data)
             s.add(
                 TaskEvent(

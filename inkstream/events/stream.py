@@ -1,8 +1,7 @@
-"""The SSE stream of one task: replay from a cursor, then live, with heartbeats.
+"""SSE framing of a task's stream: the frame cache and the types the broadcaster (events/broadcast.py) uses.
 
-Framing is sse-starlette's; this module decides *what* is sent: `retry:` first, every event with its log id,
-a `heartbeat` (no id, so it never moves the client's Last-Event-ID) whenever the line has been quiet, and the
-end of the stream right after `finish`.
+Framing is sse-starlette's; a stream sends `retry:` first, every event with its log id, a `heartbeat` (no id, so
+it never moves the client's Last-Event-ID) whenever the line has been quiet, and ends right after `finish`.
 """
 
 from __future__ import annotations
@@ -10,14 +9,16 @@ from __future__ import annotations
 import json
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from sse_starlette import ServerSentEvent
 
-from inkstream.events.log import TERMINAL_EVENT, EventLog, StoredEvent
+from inkstream.events.log import StoredEvent
 
 Presenter = Callable[[StoredEvent], dict[str, Any]]
+# Says why the stream must end now (its session was revoked), as the data of a final `error` event; else None.
+Ending = Callable[[], dict[str, Any] | None]
 
 
 class StreamCounters(Protocol):
@@ -26,7 +27,7 @@ class StreamCounters(Protocol):
     def event_sent(self) -> None: ...
 
 
-def _encode(data: dict[str, Any]) -> str:
+def encode_data(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -48,52 +49,8 @@ class FrameCache:
         cached = self._frames.get(key)
         if cached is not None and now - cached[1] < self._max_age:
             return cached[0]
-        frame = ServerSentEvent(id=str(stored.id), event=stored.event, data=_encode(present(stored))).encode()
+        frame = ServerSentEvent(id=str(stored.id), event=stored.event, data=encode_data(present(stored))).encode()
         self._frames[key] = (frame, now)
         if len(self._frames) > self._max_frames:
             self._frames.popitem(last=False)
         return frame
-
-
-async def task_stream(
-    log: EventLog,
-    task_id: str,
-    after: int,
-    *,
-    retry_ms: int,
-    heartbeat_interval: float,
-    viewer: int,
-    present: Presenter,
-    frames: FrameCache,
-    counters: StreamCounters | None = None,
-) -> AsyncIterator[bytes]:
-    if counters is not None:
-        counters.opened()
-    try:
-        yield ServerSentEvent(retry=retry_ms, comment="inkstream").encode()
-        cursor = after
-        quiet_since = time.monotonic()
-        maybe_new = True
-        while True:
-            if maybe_new:
-                batch = await log.read_after(task_id, cursor)
-                for stored in batch:
-                    yield frames.frame(task_id, viewer, stored, present)
-                    if counters is not None:
-                        counters.event_sent()
-                    cursor = stored.id
-                    if stored.event == TERMINAL_EVENT:
-                        return
-                if batch:
-                    quiet_since = time.monotonic()
-                    continue
-            remaining = heartbeat_interval - (time.monotonic() - quiet_since)
-            if remaining <= 0:
-                # A heartbeat needs no read of its own: the wait below says whether anything may have arrived.
-                yield ServerSentEvent(event="heartbeat", data=_encode({"ts": time.time()})).encode()
-                quiet_since = time.monotonic()
-                remaining = heartbeat_interval
-            maybe_new = await log.wait(task_id, cursor, remaining)
-    finally:
-        if counters is not None:
-            counters.closed()

@@ -19,6 +19,7 @@ class Delayed:
         self._inner = inner
         self._delay = delay
         self.name = f"{inner.name}+delay"
+        self.model = getattr(inner, "model", "")
 
     async def generate_outline(self, topic: str, reference_images: list[bytes]) -> Outline:
         await asyncio.sleep(self._delay)

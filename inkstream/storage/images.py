@@ -8,6 +8,7 @@ stale signature.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -16,7 +17,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from inkstream.errors import ImageNotFound
+from inkstream.errors import ImageNotFound, ImageWriteFailed
 
 TASK_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 FILE_RE = re.compile(r"^[0-9]{1,3}\.png$")
@@ -47,13 +48,23 @@ class ImageStore:
         return path
 
     def save(self, task_id: str, index: int, png: bytes) -> str:
-        """Write atomically (temp file + rename), so a reader never sees half an image."""
+        """Write atomically (temp file, fsync, rename), so a reader never sees half an image; a failed write
+        (disk full, directory unwritable or gone) leaves no temp file behind and raises ImageWriteFailed."""
         name = self.file_name(index)
         path = self.path(task_id, name)
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(png)
-        os.replace(tmp, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as f:
+                f.write(png)
+                f.flush()
+                os.fsync(f.fileno())  # ENOSPC may only show here; and the rename must not outrun the data
+            os.replace(tmp, path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
+            raise ImageWriteFailed(f"The image could not be stored ({reason}); retry the page.") from exc
         return name
 
     def _signature(self, owner_id: int, task_id: str, file_name: str, expires: int) -> str:

@@ -1,14 +1,16 @@
 """The distributed queue: one arq job per page (or per outline) in Redis, run by `inkstream worker` processes.
 
 arq because it is asyncio-native and small, its job ids make enqueueing idempotent (a page job is
-`page:<task>:<index>:<round>`), and a job whose worker died (SIGKILL, lost node) is picked up again by another
-worker once its in-progress lease expires. Redis may lose the queue (a restart without persistence): the
+`page:<task>:<index>:<round>`). arq has no heartbeats: a job whose worker died stays "in progress" until its
+timeout (page_timeout, ten minutes), so the page's own lease (tasks/leases.py) is what brings it back within
+seconds, as a job `page:<task>:<index>:<round>:lapse<n>`. Redis may lose the queue (a restart without persistence): the
 workers' sweeper re-enqueues every unfinished page of every active task, and job ids keep that from doubling work.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
@@ -75,6 +77,13 @@ class RedisQueue:
         if not indexes:  # every page finished but `finish` was not written (a worker died in between)
             await redis.enqueue_job("finish_task", task_id, _job_id=f"finish:{task_id}:{task.round}")
         return len(indexes)
+
+    async def enqueue_page(self, task_id: str, index: int, job_id: str) -> None:
+        """Queue a page that lost its worker ahead of the queue (arq orders by due time): it has waited already.
+        An hour back, not more: arq derives the job key's expiry from it."""
+        redis = await self._redis()
+        await redis.enqueue_job("run_page", task_id, index, _job_id=job_id,
+                                _defer_until=datetime.now(UTC) - timedelta(hours=1))
 
     async def cancel(self, task_id: str) -> None:
         """Queued page jobs of a cancelled task find it inactive and do nothing."""

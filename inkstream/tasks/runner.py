@@ -3,29 +3,35 @@
 Its entry points work for both queues: the in-process queue calls `run(task_id)` (all pages, then finish); a
 distributed worker calls `run_outline`, or `run_page` + `finish_if_complete` once per page job.
 
-Order of effects for a page: image file written → `complete` appended (dedupe key per page and round) → page
-marked done. A crash anywhere in between re-runs the page, and the dedupe key keeps its `complete` from appearing
-twice. `finish` is appended before the task's status changes, for the same reason.
+Order of effects for a page: lease taken → image file written → `complete` appended (dedupe key per page and
+round) → page marked done. A crash anywhere in between re-runs the page, and the dedupe key keeps its `complete`
+from appearing twice. `finish` is appended before the task's status changes, for the same reason. The lease
+(tasks/leases.py) is what lets another worker re-run the page of a dead one within seconds, and what keeps a
+worker that lost its page from writing anything more for it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
 
+from inkstream.errors import ImageWriteFailed, LeaseBusy, LeaseLost
 from inkstream.events.log import EventLog
-from inkstream.generators.base import GeneratorError, ImageGenerator, OutlineGenerator, OutlinePage, PageRequest
+from inkstream.generators.base import GeneratorError, OutlinePage, PageRequest
+from inkstream.generators.source import GeneratorSource
 from inkstream.storage.database import Database
 from inkstream.storage.db import utcnow
 from inkstream.storage.images import ImageStore
-from inkstream.storage.tables import Page, Task
+from inkstream.storage.tables import Page, Task, UsageEvent
 from inkstream.storage.uploads import load_reference_images
 from inkstream.tasks import states
+from inkstream.tasks.leases import Lease, Leases, LocalLeases
 
 log = logging.getLogger(__name__)
 
@@ -43,19 +49,19 @@ class TaskRunner:
         events: EventLog,
         images: ImageStore,
         uploads_dir: Path,
-        outline_generator: OutlineGenerator,
-        image_generator: ImageGenerator,
+        generators: GeneratorSource,
         page_concurrency: int,
         page_timeout: float = 600.0,
+        leases: Leases | None = None,
     ) -> None:
         self._db = db
         self._events = events
         self._images = images
         self._uploads = uploads_dir
-        self._outline = outline_generator
-        self._image = image_generator
+        self._generators = generators
         self._page_concurrency = page_concurrency
         self._page_timeout = page_timeout
+        self._leases: Leases = leases or LocalLeases()
 
     async def claim(self, task_id: str) -> Task | None:
         """Mark a queued task running; returns it while it is active, None when there is nothing to do."""
@@ -104,7 +110,8 @@ class TaskRunner:
         refs = load_reference_images(self._uploads, task_id, task.reference_images)
         await self._events.append(task.id, "progress", {"index": 0, "status": "generating", "current": 1, "total": 1})
         try:
-            outline = await asyncio.wait_for(self._outline.generate_outline(task.topic, refs), self._page_timeout)
+            outline_generator, _ = await self._generators.for_user(task.user_id)
+            outline = await asyncio.wait_for(outline_generator.generate_outline(task.topic, refs), self._page_timeout)
         except (GeneratorError, TimeoutError) as exc:
             message, retryable = _failure(exc, "The outline generator")
             await self._events.append(
@@ -113,6 +120,7 @@ class TaskRunner:
             )
             await self._finish_outline(task, None, message)
             return
+        await self._record_usage(task, "outline", outline_generator)
         await self._finish_outline(task, {"raw": outline.raw, "pages": [asdict(p) for p in outline.pages]}, None)
 
     async def _finish_outline(self, task: Task, result: dict[str, Any] | None, error: str | None) -> None:
@@ -129,43 +137,73 @@ class TaskRunner:
 
     # --- pages ---
     async def run_page(self, task_id: str, index: int) -> None:
-        """Generate one page unless it is already done or the task is no longer active."""
+        """Generate one page unless it is already done, the task is no longer active, or another worker holds
+        the page. A lost lease ends the attempt quietly: the page's new holder finishes it."""
         task = await self.claim(task_id)
         if task is None:
             return
-        async with self._db.read() as s:
+        try:
+            async with self._leases.hold(task_id, index, task.round) as lease:
+                await self._run_page(task, index, lease)
+        except LeaseBusy:
+            log.info("page %s:%s is running on another worker", task_id, index)
+        except LeaseLost as exc:
+            log.warning("page %s:%s abandoned: %s", task_id, index, exc.message)
+
+    async def _run_page(self, task: Task, index: int, lease: Lease) -> None:
+        task_id = task.id
+        async with self._db.read() as s:  # read under the lease: the previous holder may have just finished it
             page = await s.get(Page, (task_id, index))
-            total = task.total
         if page is None or page.status in (states.PAGE_DONE, states.PAGE_ERROR):
             return
         await self._set_page(task_id, index, status=states.PAGE_GENERATING)
         await self._events.append(
-            task_id, "progress", {"index": index, "status": "generating", "current": index + 1, "total": total}
+            task_id, "progress", {"index": index, "status": "generating", "current": index + 1, "total": task.total},
+            guard=lease.check,
         )
         request = PageRequest(
             page=OutlinePage(index, page.type, page.content),  # type: ignore[arg-type]
-            total_pages=total, topic=task.topic, full_outline=task.full_outline,
+            total_pages=task.total, topic=task.topic, full_outline=task.full_outline,
             reference_images=load_reference_images(self._uploads, task_id, task.reference_images),
             style_seed=task_id,
         )
         try:
-            png = await asyncio.wait_for(self._image.generate_image(request), self._page_timeout)
+            _, image_generator = await self._generators.for_user(task.user_id)
+            png = await asyncio.wait_for(image_generator.generate_image(request), self._page_timeout)
         except (GeneratorError, TimeoutError) as exc:
-            message, retryable = _failure(exc, "Generating this page")
-            await self._events.append(
-                task_id, "error", {"index": index, "status": "error", "message": message, "retryable": retryable},
-                dedupe_key=states.error_key(index, task.round),
-            )
-            await self._set_page(task_id, index, status=states.PAGE_ERROR, error=message, retryable=retryable)
+            await self._page_failed(task_id, index, task.round, *_failure(exc, "Generating this page"),
+                                    guard=lease.check)
             return
-        file_name = await asyncio.to_thread(self._images.save, task_id, index, png)
+        await lease.check()  # a stale worker must not replace the image its page's new holder may have published
+        try:
+            file_name = await asyncio.to_thread(self._images.save, task_id, index, png)
+        except ImageWriteFailed as exc:  # the service keeps going; the page can be retried once there is room
+            log.error("task %s page %d: %s", task_id, index, exc.message)
+            await self._page_failed(task_id, index, task.round, exc.message, True, guard=lease.check)
+            return
         await self._events.append(
             task_id, "complete",
             {"index": index, "status": "done", "image_url": self._images.unsigned_url(task_id, file_name)},
-            dedupe_key=states.complete_key(index, task.round),
+            dedupe_key=states.complete_key(index, task.round), guard=lease.check,
         )
         await self._set_page(task_id, index, status=states.PAGE_DONE, image_file=file_name, error=None,
-                             retryable=None)
+                             retryable=None, image_bytes=len(png))
+        await self._record_usage(task, "page" if task.round == 1 else "regenerate", image_generator)
+
+    async def _record_usage(self, task: Task, kind: str, generator: object) -> None:
+        """A usage event: what was made for whom, by which provider and model (quotas and accounting)."""
+        async with self._db.write() as s:
+            s.add(UsageEvent(user_id=task.user_id, task_id=task.id, kind=kind,
+                             provider=str(getattr(generator, "name", ""))[:64],
+                             model=str(getattr(generator, "model", "") or "")[:128], created_at=utcnow()))
+
+    async def _page_failed(self, task_id: str, index: int, round_: int, message: str, retryable: bool, *,
+                           guard: Callable[[], Awaitable[None]] | None = None) -> None:
+        await self._events.append(
+            task_id, "error", {"index": index, "status": "error", "message": message, "retryable": retryable},
+            dedupe_key=states.error_key(index, round_), guard=guard,
+        )
+        await self._set_page(task_id, index, status=states.PAGE_ERROR, error=message, retryable=retryable)
 
     async def _set_page(self, task_id: str, index: int, **values: Any) -> None:
         async with self._db.write() as s:

@@ -7,6 +7,7 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select, update
@@ -35,6 +36,13 @@ class PageInput:
     content: str
 
 
+class PageQuota(Protocol):
+    async def check(self, s: AsyncSession, user_id: int, pages: int) -> None:
+        """Raise QuotaExceeded when `pages` more pages would pass the user's quota (inside the caller's
+        transaction)."""
+        ...
+
+
 @dataclass(frozen=True)
 class TaskLimits:
     max_topic_chars: int
@@ -46,9 +54,10 @@ class TaskLimits:
 class TaskService:
     def __init__(
         self, db: Database, events: EventLog, queue: TaskQueue, uploads_dir: Path, images_dir: Path,
-        limits: TaskLimits,
+        limits: TaskLimits, quota: PageQuota | None = None,
     ) -> None:
         self._db = db
+        self._quota = quota
         self._events = events
         self._queue = queue
         self._uploads = uploads_dir
@@ -138,6 +147,8 @@ class TaskService:
             if existing is not None:
                 return existing
             await self._check_capacity(s, user_id)
+            if checked and self._quota is not None:
+                await self._quota.check(s, user_id, len(checked))
             ref_names = save_reference_images(self._uploads, task_id, reference_images or [])
             task = Task(
                 id=task_id, user_id=user_id, kind=kind, status=states.QUEUED, topic=topic, full_outline=full_outline,
@@ -239,6 +250,8 @@ class TaskService:
             raise TaskConflict("No page to retry: every page is done.")
         async with self._db.write() as s:
             await self._check_capacity(s, user_id)
+            if self._quota is not None:
+                await self._quota.check(s, user_id, len(chosen))
             await s.execute(
                 update(Page).where(Page.task_id == task_id, Page.index.in_(chosen))
                 .values(status=states.PAGE_PENDING, error=None, retryable=None, updated_at=utcnow())
@@ -254,6 +267,24 @@ class TaskService:
                                   dedupe_key=f"retry:{task.round}")
         await self._queue.enqueue(task_id)
         return task
+
+    async def cancel_any(self, task_id: str) -> Task:
+        """An operator's cancel: any user's task."""
+        owner = await self.owner_of(task_id)
+        if owner is None:
+            raise TaskNotFound("No such task.")
+        return await self.cancel(owner, task_id)
+
+    async def remove_any(self, task_id: str) -> None:
+        """An operator's delete: any user's task, cancelled first when it is still running."""
+        owner = await self.owner_of(task_id)
+        if owner is None:
+            raise TaskNotFound("No such task.")
+        try:
+            await self.cancel(owner, task_id)
+        except TaskConflict:
+            pass  # already finished
+        await self.delete(owner, task_id)
 
     async def delete(self, user_id: int, task_id: str) -> None:
         task, _ = await self.get(user_id, task_id)

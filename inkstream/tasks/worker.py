@@ -2,7 +2,8 @@
 
 The sweeper is the safety net that makes the queue's losses harmless: every `sweep_interval` it re-queues each
 unfinished page of each active task. Job ids make that idempotent while Redis still knows a job; after Redis lost
-the queue (restart without persistence) it brings the work back.
+the queue (restart without persistence) it brings the work back. The lease watcher, every `lease_check_interval`,
+queues again each page whose worker stopped renewing its lease (SIGKILL, lost node): see tasks/leases.py.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from inkstream.config import Settings
 from inkstream.services import Core, build_core
 from inkstream.storage.tables import Task
 from inkstream.tasks import states
+from inkstream.tasks.leases import Lapsed, RedisLeases
 from inkstream.tasks.redis_queue import RedisQueue
+from inkstream.usage.rollups import Rollups
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,25 @@ async def sweep(core: Core, queue: RedisQueue) -> int:
     return offered
 
 
+async def requeue_lapsed(leases: RedisLeases, queue: RedisQueue) -> list[Lapsed]:
+    """Queue again every page whose lease lapsed; returns them."""
+    lapsed = await leases.reap()
+    for page in lapsed:
+        log.warning("page %s:%s lost its worker (lease lapsed); queueing it again as %s", page.task_id, page.index,
+                    page.job_id)
+        await queue.enqueue_page(page.task_id, page.index, page.job_id)
+    return lapsed
+
+
+async def _watch_leases_forever(leases: RedisLeases, queue: RedisQueue, interval: float) -> None:
+    while True:
+        try:
+            await requeue_lapsed(leases, queue)
+        except (RedisError, OSError) as exc:
+            log.warning("lease check skipped: %s", type(exc).__name__)
+        await asyncio.sleep(interval)
+
+
 async def _sweep_forever(core: Core, queue: RedisQueue, interval: float) -> None:
     while True:
         try:
@@ -67,7 +89,11 @@ async def serve_worker(settings: Settings) -> None:
         raise SystemExit("inkstream worker needs INKSTREAM_REDIS_URL (the embedded mode runs jobs in `serve`)")
     core = await build_core(settings)
     queue = RedisQueue(core.db, settings.redis_url, settings.queue_name)
+    alive = Rollups(core.db, "worker", flush_interval=settings.rollup_flush_interval)  # the dashboard sees us
+    await alive.start()
     sweeper = asyncio.create_task(_sweep_forever(core, queue, settings.sweep_interval))
+    assert isinstance(core.leases, RedisLeases)  # the distributed mode always builds them
+    watcher = asyncio.create_task(_watch_leases_forever(core.leases, queue, settings.lease_check_interval))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -95,5 +121,7 @@ async def serve_worker(settings: Settings) -> None:
                 await worker.close()
     finally:
         sweeper.cancel()
+        await alive.close()
+        watcher.cancel()
         await queue.stop()
         await core.close()

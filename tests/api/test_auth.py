@@ -71,6 +71,17 @@ def test_me_with_garbage_token_is_401_token_invalid(http: httpx.Client) -> None:
     assert (r.status_code, r.json()["code"]) == (401, "token_invalid")
 
 
+def test_default_access_token_lives_fifteen_minutes(http: httpx.Client) -> None:
+    """The module's server runs with the default TTL: a login gets 900 s, in the body and in the JWT itself."""
+    import jwt
+
+    account = new_account(http)
+    r = http.post("/api/auth/login", json={"username": account.username, "password": account.password})
+    assert r.json()["expires_in"] == 900
+    claims = jwt.decode(r.json()["access_token"], options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] in (900, 901)  # exp is rounded up, never down
+
+
 def test_access_token_expires(make_server) -> None:  # type: ignore[no-untyped-def]
     live = make_server(access_token_ttl=2).start()
     with httpx.Client(base_url=live.url) as http:

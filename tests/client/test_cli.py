@@ -164,7 +164,7 @@ def test_logout_revokes_and_forgets_the_login(env: dict[str, str]) -> None:
     credentials(env).chmod(0o600)
     expire_stored_token(env)
     r = cli(env, "history")
-    assert r.returncode == 3 and "refresh_token" in r.stderr, r.stderr
+    assert r.returncode == 3 and "session_revoked" in r.stderr, r.stderr
 
 
 def run_in_terminal(args: list[str], env: dict[str, str], answers: dict[str, str], timeout: float = 60
