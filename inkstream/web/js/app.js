@@ -132,8 +132,13 @@ if (auth.isLoggedIn()) {
     if (!res.ok) return;
     const me = await res.json();
     if (!auth.isLoggedIn()) return;
-    const wasAdmin = isAdmin(auth.user());
+    const before = auth.user();
     auth.storage.setItem(KEYS.user, JSON.stringify(me));
-    if (isAdmin(me) !== wasAdmin) route({ keep: true });
+    // A role that really changed re-renders the page (an admin page may now be refused); otherwise only the
+    // header learns it (the admin link), so nothing the user is doing on the page is thrown away.
+    const known = before && 'role' in before;
+    const onAdminPage = location.hash.startsWith('#/admin');
+    if (known ? isAdmin(before) !== isAdmin(me) : onAdminPage && !isAdmin(me)) route({ keep: true });
+    else document.querySelector('header.topbar')?.replaceWith(header());
   }).catch(() => {});
 }

@@ -23,7 +23,8 @@ export async function copyText(text) {
     await navigator.clipboard.writeText(text);
     return;
   }
-  const area = h('textarea', { readonly: true, style: 'position:fixed;opacity:0' }, text);
+  const area = h('textarea', { readonly: true }, text);
+  Object.assign(area.style, { position: 'fixed', opacity: '0' }); // CSSOM: the CSP refuses style attributes
   document.body.append(area);
   area.select();
   document.execCommand('copy');

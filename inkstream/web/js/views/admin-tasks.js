@@ -26,6 +26,13 @@ export function hashQuery() {
   return Object.fromEntries(new URLSearchParams(part));
 }
 
+/** A usage bar's fill, sized through the CSSOM (the CSP refuses style attributes). */
+function usageFill(percent) {
+  const fill = h('span');
+  fill.style.width = `${Math.max(2, percent)}%`;
+  return fill;
+}
+
 export function render(ctx) {
   const fromRoute = hashQuery();
   const filters = { q: '', user_id: fromRoute.user_id || '', status: '', kind: '', since: '', until: '', page: 1 };
@@ -75,7 +82,7 @@ export function render(ctx) {
           h('div.stat', h('span.stat-value', String(s.users.length)), h('span.stat-label', t('admin.tasks.usersWithImages')))),
         s.users.length ? h('ul.usage-bars', s.users.slice(0, 8).map((u) => h('li', { 'data-user': u.username },
           h('span.usage-name', u.username),
-          h('span.usage-bar', h('span', { style: `width:${Math.max(2, (100 * u.bytes) / top)}%` })),
+          h('span.usage-bar', usageFill((100 * u.bytes) / top)),
           h('span.usage-num.muted.small', `${bytes(u.bytes)} · ${t('admin.tasks.nImages', { n: u.images })}`)))) : null);
     } catch (err) {
       report(err, error);
@@ -102,14 +109,23 @@ export function render(ctx) {
               t('history.delete'))) },
         ], body.items, { empty: t('admin.tasks.none'), rowAttrs: (r) => ({ 'data-task': r.task_id }) }),
         pager(body, (n) => { filters.page = n; loadTasks(); }));
+      return body.items;
     } catch (err) {
       report(err, error);
       fill(list);
+      return null;
     }
   }
 
   async function cancel(record) {
-    if (await act(() => ctx.adminApi.cancelRecord(record.task_id), t('task.cancelled'))) loadTasks();
+    if (!await act(() => ctx.adminApi.cancelRecord(record.task_id), t('task.cancelled'))) return;
+    // A running page finishes before the task says cancelled: reload until it does (at most ~15 s).
+    for (let i = 0; i < 15; i++) {
+      const items = await loadTasks();
+      const now = items && items.find((r) => r.task_id === record.task_id);
+      if (!now || !RUNNING.includes(now.status) || !list.isConnected) return;
+      await new Promise((resolve) => { setTimeout(resolve, 1000); });
+    }
   }
 
   async function remove(record) {

@@ -21,7 +21,9 @@ export function adminFrame(ctx, active, ...content) {
   const tabs = h('nav.admin-tabs', { 'aria-label': t('admin.title') },
     SECTIONS.map(([key, href]) => h('a', { href, class: key === active ? 'active' : '', 'data-test': `admin-tab-${key}` },
       t(`admin.section.${key}`))));
-  if (!isAdmin(ctx.auth.user())) {
+  const user = ctx.auth.user();
+  // A session stored before roles existed has no `role`: show the page; the server refuses non-admins anyway.
+  if (!user || ('role' in user && !isAdmin(user))) {
     return h('section.admin', h('div.empty-state', { 'data-test': 'admin-forbidden' },
       h('span.big-icon', '!'), h('p', t('admin.forbidden')), h('a.button.primary', { href: '#/' }, t('nav.home'))));
   }
