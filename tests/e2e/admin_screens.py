@@ -133,7 +133,8 @@ def seed(http: httpx.Client) -> dict[str, str]:
 def _settle(page: Page) -> None:
     # Lazy images below the fold are not fetched, so only those on screen must have loaded.
     page.wait_for_function(
-        "[...document.images].every(i => i.complete || i.getBoundingClientRect().top > innerHeight)", timeout=20_000
+        "() => [...document.images].every(i => i.complete || i.getBoundingClientRect().top > innerHeight)",
+        timeout=20_000,
     )
     page.wait_for_timeout(300)
 

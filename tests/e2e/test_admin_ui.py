@@ -144,6 +144,52 @@ def test_admin_creates_a_user_and_changes_the_role(
     app.close()
 
 
+def test_user_page_resets_the_password_signs_out_and_deletes_after_typing_the_name(
+    browser: Browser, live: LiveServer, http: httpx.Client, admin: Account
+) -> None:
+    user, user_id = make_user(http, admin)
+    victim = App(browser, live, account=user)
+    victim.goto("#/history").wait_for_selector("[data-test=history]")
+    app = App(browser, live, account=admin)
+    page = app.goto(f"#/admin/users/{user_id}")
+    expect(page.locator("[data-test=stat-sessions]")).to_have_text("1")
+
+    page.click("[data-test=reset-password]")
+    page.fill("[data-test=reset-new-password]", "a brand new password")
+    page.click("[data-test=reset-dialog] [data-test=dialog-ok]")
+    expect(page.locator("[data-test=stat-sessions]")).to_have_text("0")
+    old = http.post("/api/auth/login", json={"username": user.username, "password": user.password})
+    assert old.status_code == 401
+    user.password = "a brand new password"
+    deadline = time.monotonic() + 10
+    while not victim.page.url.endswith("#/login"):  # its next request is refused
+        assert time.monotonic() < deadline, "the user's browser kept its session after the password reset"
+        victim.page.reload()
+        victim.page.wait_for_timeout(500)
+    expect(victim.page.locator("[data-test=login-message]")).to_contain_text("登录已在别处退出")
+
+    login(http, user)
+    page.reload()
+    expect(page.locator("[data-test=stat-sessions]")).to_have_text("1")
+    page.click("[data-test=revoke-sessions]")
+    confirm(page)
+    expect(page.locator("[data-test=stat-sessions]")).to_have_text("0")
+    assert http.post("/api/auth/refresh", json={"refresh_token": user.refresh_token}).status_code == 401
+
+    page.click("[data-test=delete-user]")
+    page.fill("[data-test=confirm-username]", "someone else")
+    page.click("[data-test=delete-dialog] [data-test=dialog-ok]")
+    expect(page.locator("[data-test=delete-dialog] [data-test=dialog-error]")).to_contain_text("用户名不一致")
+    assert http.get(f"/api/admin/users/{user_id}", headers=admin.headers).status_code == 200
+    page.fill("[data-test=confirm-username]", user.username)
+    page.click("[data-test=delete-dialog] [data-test=dialog-ok]")
+    page.wait_for_url(re.compile(r"#/admin/users$"))
+    assert http.get(f"/api/admin/users/{user_id}", headers=admin.headers).status_code == 404
+    expect(page.locator(f"tr[data-user='{user.username}']")).to_have_count(0)
+    victim.close()
+    app.close()
+
+
 def test_invite_only_registration_made_in_the_ui_asks_a_guest_for_a_code(
     browser: Browser, live: LiveServer, http: httpx.Client, admin: Account
 ) -> None:
@@ -197,7 +243,11 @@ def test_providers_bad_key_is_named_and_a_good_save_can_be_rolled_back(
     browser: Browser, live: LiveServer, http: httpx.Client, admin: Account
 ) -> None:
     before = http.get("/api/admin/config/image-providers", headers=admin.headers).json()["version"]
-    plain = {"image_generation": {"active_provider": "offline", "providers": {"offline": {"type": "offline"}}}}
+    # "down" points at a closed port: its connection test must fail and say so.
+    down = {"type": "openai_compatible", "base_url": "http://127.0.0.1:9/v1", "model": "m", "api_key": "sk-test-0000"}
+    plain = {
+        "image_generation": {"active_provider": "offline", "providers": {"offline": {"type": "offline"}, "down": down}}
+    }
     mapped = {**plain, "role_mapping": {"pro": {"image": "offline"}}}
     app = App(browser, live, account=admin, lang="en")
     page = app.goto("#/admin/providers")
@@ -224,6 +274,13 @@ def test_providers_bad_key_is_named_and_a_good_save_can_be_rolled_back(
     save(plain, "offline only")
     expect(page.locator("[data-test=providers-version]")).to_have_text(f"Version {before + 1}")
     expect(problem).to_be_hidden()
+    assert '"sk-test-0000"' not in editor.input_value()  # the key comes back masked
+    page.click("tr[data-provider='image:offline'] [data-test=test-provider]")
+    expect(page.locator("tr[data-provider='image:offline'] [data-test=test-result]")).to_contain_text("Connected")
+    page.click("tr[data-provider='image:down'] [data-test=test-provider]")
+    expect(page.locator("tr[data-provider='image:down'] [data-test=test-result]")).to_contain_text(
+        "Failed", timeout=20_000
+    )
     save(mapped, "pro mapping")
     expect(page.locator("[data-test=providers-version]")).to_have_text(f"Version {before + 2}")
     row = page.locator(f"[data-test=provider-versions] tr[data-version='{before + 2}']")

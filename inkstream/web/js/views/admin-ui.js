@@ -27,8 +27,6 @@ export function adminFrame(ctx, active, ...content) {
     return h('section.admin', h('div.empty-state', { 'data-test': 'admin-forbidden' },
       h('span.big-icon', '!'), h('p', t('admin.forbidden')), h('a.button.primary', { href: '#/' }, t('nav.home'))));
   }
-  // On a phone the tabs scroll sideways: bring the current one into view once it is on the page.
-  requestAnimationFrame(() => tabs.querySelector('a.active')?.scrollIntoView({ block: 'nearest', inline: 'nearest' }));
   return h('section.admin', { 'data-admin': active }, tabs, h('div.admin-body', content));
 }
 

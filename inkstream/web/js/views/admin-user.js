@@ -24,8 +24,8 @@ export function render(ctx, userId) {
     }
   }
 
-  function stat(label, value, test) {
-    return h('div.stat', h('span.stat-value', { 'data-test': test }, value), h('span.stat-label', label));
+  function stat(label, value, test, cls = '') {
+    return h('div.stat', h('span.stat-value', { 'data-test': test, class: cls }, value), h('span.stat-label', label));
   }
 
   function draw(user) {
@@ -44,7 +44,7 @@ export function render(ctx, userId) {
         stat(t('admin.users.tasks'), String(user.tasks ?? 0), 'stat-tasks'),
         stat(t('admin.users.pages'), String(user.pages ?? 0), 'stat-pages'),
         stat(t('admin.users.storage'), bytes(user.storage_bytes), 'stat-storage'),
-        stat(t('admin.users.lastLogin'), when(user.last_login_at), 'stat-login'),
+        stat(t('admin.users.lastLogin'), when(user.last_login_at), 'stat-login', 'when'),
         stat(t('admin.users.sessions'), String(user.active_sessions ?? sessions.length), 'stat-sessions')),
       h('div.admin-card',
         h('h2', t('admin.users.manage')),
