@@ -3,6 +3,7 @@ modes). The first administrator comes from the environment, as in a container.""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import time
@@ -13,15 +14,18 @@ from typing import TypeVar
 
 import httpx
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import _backend
 from tests.e2e.browser import App
-from tests.support.client import Account, login, start_generation
+from tests.generators.fake_apis import FakeAPI, image_bytes, images_b64_reply
+from tests.support.client import Account, login, start_generation, wait_status
 from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.e2e
 T = TypeVar("T")
+FAKE_SIZE, OFFLINE_SIZE = (6, 8), (1080, 1440)
 
 ADMIN = Account("root_admin", "admin password 123")
 # Default token lifetimes (what a user gets), a 1 s heartbeat, and pages slow enough to watch a task run.
@@ -297,6 +301,62 @@ def test_providers_bad_key_is_named_and_a_good_save_can_be_rolled_back(
     app.close()
 
 
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeAPI]:
+    api = FakeAPI()
+    api.start()
+    api.script("/images/generations", images_b64_reply(image_bytes(size=FAKE_SIZE)))
+    yield api
+    api.stop()
+
+
+def page_size(http: httpx.Client, account: Account) -> tuple[int, int]:
+    """The size of the image of a new one-page task: which image provider made it."""
+    task_id = start_generation(http, account, 1)
+    body = wait_status(http, account, task_id, "done", "failed", timeout=60)
+    assert body["status"] == "done", body
+    return Image.open(io.BytesIO(http.get(body["images"][0]["image_url"]).content)).size
+
+
+def wait_for_size(http: httpx.Client, account: Account, size: tuple[int, int], limit: float = 15) -> float:
+    started = time.monotonic()
+    while page_size(http, account) != size:
+        assert time.monotonic() - started < limit, f"pages not {size} after {limit}s"
+    return time.monotonic() - started
+
+
+def test_rolling_providers_back_one_version_in_the_ui_gives_the_next_page_the_old_provider(
+    browser: Browser, live: LiveServer, http: httpx.Client, admin: Account, fake: FakeAPI
+) -> None:
+    user, _ = make_user(http, admin)
+    remote = {"type": "openai_compatible", "base_url": fake.url, "model": "m", "api_key": "sk-fake", "max_attempts": 1}
+    app = App(browser, live, account=admin, lang="en")
+    page = app.goto("#/admin/providers")
+    editor = page.locator("[data-test=providers-json]")
+    expect(editor).not_to_have_value("")
+    version = http.get("/api/admin/config/image-providers", headers=admin.headers).json()["version"]
+    for active in ("offline", "fake"):
+        config = {
+            "image_generation": {
+                "active_provider": active,
+                "providers": {"offline": {"type": "offline"}, "fake": remote},
+            }
+        }
+        editor.fill(json.dumps(config, indent=2))
+        page.fill("[data-test=providers-comment]", f"{active} images")
+        page.click("[data-test=save-providers]")
+        version += 1
+        expect(page.locator("[data-test=providers-version]")).to_have_text(f"Version {version}")
+    wait_for_size(http, user, FAKE_SIZE)
+
+    page.locator(f"tr[data-version='{version - 1}'] [data-test=rollback]").click()
+    confirm(page)
+    expect(page.locator("[data-test=providers-version]")).to_have_text(f"Version {version + 1}")
+    took = wait_for_size(http, user, OFFLINE_SIZE)
+    print(f"\nrollback in the UI reached the next page in {took:.1f} s ({live.mode})")
+    app.close()
+
+
 def test_tasks_page_cancels_a_running_task_and_shows_storage(
     browser: Browser, live: LiveServer, http: httpx.Client, admin: Account
 ) -> None:
@@ -373,7 +433,8 @@ def test_a_non_admin_sees_no_admin_link_and_no_admin_page(
     user, _ = make_user(http, admin)
     app = App(browser, live, account=user)
     page = app.goto("#/admin/users")
-    expect(page.locator("[data-test=admin-forbidden]")).to_be_visible()
+    # The seeded session has no role yet: the page learns it from /api/auth/me (slow on a loaded machine).
+    expect(page.locator("[data-test=admin-forbidden]")).to_be_visible(timeout=15_000)
     expect(page.locator("[data-test=nav-admin]")).to_have_count(0)
     expect(page.locator("[data-test=nav-sessions]")).to_be_visible()
     assert http.get("/api/admin/users", headers=user.headers).status_code == 403
