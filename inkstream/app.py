@@ -20,6 +20,8 @@ from inkstream.api import (
     admin_config_routes,
     admin_routes,
     auth_routes,
+    copy_routes,
+    history_routes,
     image_routes,
     metrics,
     stream_routes,
@@ -87,8 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Inkstream", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
-    for router in (auth_routes.router, task_routes.router, stream_routes.router, image_routes.router,
-                   admin_routes.router, admin_config_routes.router, usage_routes.router, metrics.router):
+    for router in (auth_routes.router, task_routes.router, copy_routes.router, history_routes.router,
+                   stream_routes.router, image_routes.router, admin_routes.router, admin_config_routes.router,
+                   usage_routes.router, metrics.router):
         app.include_router(router)
 
     @app.get("/api/health", tags=["ops"])

@@ -29,8 +29,8 @@ from inkstream.admin.paging import PageRequest, iso
 from inkstream.admin.versions import VersionStore
 from inkstream.auth.audit_sink import Actor, AuditSink, Origin
 from inkstream.errors import InvalidInput, NotFound
-from inkstream.generators.base import GeneratorError, ImageGenerator, OutlineGenerator
-from inkstream.generators.factory import Delayed
+from inkstream.generators.base import CopyGenerator, GeneratorError, ImageGenerator, OutlineGenerator
+from inkstream.generators.factory import Delayed, copy_generator_for
 from inkstream.generators.providers_config import (
     SECTIONS,
     ProvidersConfigError,
@@ -271,6 +271,13 @@ class RuntimeGenerators:
         await self._version()
         async with self._db.read() as s:
             role = await s.scalar(select(User.role).where(User.id == user_id)) or "user"
+        return await self._pair(role)
+
+    async def copy_for(self, user_id: int) -> CopyGenerator:
+        outline, _ = await self.for_user(user_id)
+        return copy_generator_for(outline)
+
+    async def _pair(self, role: str) -> Pair:
         pair = self._built.get(role)
         if pair is None:
             outline, image = await self._settings.build(self._data, role)

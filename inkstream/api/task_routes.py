@@ -1,11 +1,11 @@
-"""/api/outline, /api/generate, /api/history: creating, reading and changing tasks."""
+"""/api/outline, /api/generate: creating, reading and changing tasks."""
 
 from __future__ import annotations
 
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Header, Path, Response
 
 from inkstream.api.deps import CurrentUser, ServicesDep
 from inkstream.api.schemas import GenerateBody, OutlineBody, RegenerateBody, TicketOut
@@ -93,24 +93,3 @@ async def stream_ticket(task_id: TaskId, user: CurrentUser, svc: ServicesDep) ->
     await svc.tasks.get(user.id, task_id)
     tokens = svc.auth.tokens
     return TicketOut(ticket=tokens.issue_ticket(user.id, task_id, user.session_id), expires_in=tokens.ticket_ttl)
-
-
-@router.get("/api/history")
-async def history(
-    user: CurrentUser, svc: ServicesDep,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> dict[str, Any]:
-    rows, total = await svc.tasks.history(user.id, page, page_size)
-    items = []
-    for task, cover in rows:
-        cover_url = svc.images.sign(user.id, svc.images.unsigned_url(task.id, cover.image_file)) \
-            if cover is not None and cover.image_file else None
-        items.append({"task_id": task.id, "kind": task.kind, "status": task.status, "topic": task.topic,
-                      "total": task.total, "cover_url": cover_url, "created_at": task.created_at.isoformat()})
-    return {"items": items, "page": page, "page_size": page_size, "total": total}
-
-
-@router.delete("/api/history/{task_id}", status_code=204)
-async def delete_task(task_id: TaskId, user: CurrentUser, svc: ServicesDep) -> None:
-    await svc.tasks.delete(user.id, task_id)

@@ -7,16 +7,24 @@ from typing import Any
 from inkstream.events.log import StoredEvent
 from inkstream.storage.images import ImageStore
 from inkstream.storage.tables import Page, Task
+from inkstream.tasks import post_copy
 
 
 def _iso(moment: Any) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
+def _signed(images: ImageStore, owner_id: int, url: str | None) -> str | None:
+    return images.sign(owner_id, url) if url else None
+
+
 def page_view(page: Page, images: ImageStore, owner_id: int) -> dict[str, Any]:
-    url = images.sign(owner_id, images.unsigned_url(page.task_id, page.image_file)) if page.image_file else None
+    url = preview = None
+    if page.image_file:
+        url = images.sign(owner_id, images.unsigned_url(page.task_id, page.image_file))
+        preview = _signed(images, owner_id, images.preview_url(page.task_id, page.image_file))
     return {"index": page.index, "type": page.type, "content": page.content, "status": page.status,
-            "image_url": url, "error": page.error, "retryable": page.retryable}
+            "image_url": url, "preview_url": preview, "error": page.error, "retryable": page.retryable}
 
 
 def task_view(task: Task, pages: list[Page], images: ImageStore) -> dict[str, Any]:
@@ -33,6 +41,8 @@ def task_view(task: Task, pages: list[Page], images: ImageStore) -> dict[str, An
         "created_at": _iso(task.created_at),
         "finished_at": _iso(task.finished_at),
         "stream_url": f"/api/generate/stream/{task.id}",
+        "title": task.title,
+        **post_copy.view(task),
     }
 
 
@@ -53,8 +63,9 @@ def outline_view(task: Task) -> dict[str, Any]:
 def event_view(event: StoredEvent, images: ImageStore, owner_id: int) -> dict[str, Any]:
     """The event's data with its image URLs signed for the owner; the log itself keeps them unsigned."""
     data = event.data
-    if "image_url" in data and data["image_url"]:
-        data = {**data, "image_url": images.sign(owner_id, data["image_url"])}
+    for key in ("image_url", "preview_url"):
+        if data.get(key):
+            data = {**data, key: images.sign(owner_id, data[key])}
     if data.get("images"):
         data = {**data, "images": [images.sign(owner_id, u) for u in data["images"]]}
     return data

@@ -58,7 +58,9 @@ class OutlineGenerator(Protocol):
 
     name: str
 
-    async def generate_outline(self, topic: str, reference_images: list[bytes]) -> Outline: ...
+    async def generate_outline(
+        self, topic: str, reference_images: list[bytes], sink: TextSink | None = None
+    ) -> Outline: ...
 
 
 class ImageGenerator(Protocol):
@@ -67,3 +69,32 @@ class ImageGenerator(Protocol):
     name: str
 
     async def generate_image(self, request: PageRequest) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class PostCopy:
+    """The post's words beside its images: title options, the body text and the tags (without '#')."""
+
+    titles: list[str]
+    body: str
+    tags: list[str]
+
+
+class TextSink(Protocol):
+    """Where a generator sends its text as it is written (streamed outline or copy)."""
+
+    async def write(self, text: str) -> None:
+        """The next chunk of text."""
+        ...
+
+    async def restart(self) -> None:
+        """The text so far is abandoned (a repair retry starts over); what follows replaces it."""
+        ...
+
+
+class CopyGenerator(Protocol):
+    """Writes the post's copy from its topic and confirmed outline."""
+
+    name: str
+
+    async def generate_copy(self, topic: str, outline: str, sink: TextSink | None = None) -> PostCopy: ...

@@ -6,7 +6,15 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from inkstream.generators.base import ImageGenerator, Outline, OutlineGenerator, PageRequest
+from inkstream.generators.base import (
+    CopyGenerator,
+    ImageGenerator,
+    Outline,
+    OutlineGenerator,
+    PageRequest,
+    PostCopy,
+    TextSink,
+)
 
 if TYPE_CHECKING:
     from inkstream.config import Settings
@@ -21,9 +29,15 @@ class Delayed:
         self.name = f"{inner.name}+delay"
         self.model = getattr(inner, "model", "")
 
-    async def generate_outline(self, topic: str, reference_images: list[bytes]) -> Outline:
+    async def generate_outline(
+        self, topic: str, reference_images: list[bytes], sink: TextSink | None = None
+    ) -> Outline:
         await asyncio.sleep(self._delay)
-        return await self._inner.generate_outline(topic, reference_images)  # type: ignore[union-attr]
+        return await self._inner.generate_outline(topic, reference_images, sink)  # type: ignore[union-attr]
+
+    async def generate_copy(self, topic: str, outline: str, sink: TextSink | None = None) -> PostCopy:
+        await asyncio.sleep(self._delay)
+        return await self._inner.generate_copy(topic, outline, sink)  # type: ignore[union-attr]
 
     async def generate_image(self, request: PageRequest) -> bytes:
         await asyncio.sleep(self._delay)
@@ -37,9 +51,20 @@ def build_generators(settings: Settings) -> tuple[OutlineGenerator, ImageGenerat
         outline, image = build_from_file(settings.providers_file)
     else:
         from inkstream.generators.card_renderer import CardRenderer
-        from inkstream.generators.outline_builder import OfflineOutlineBuilder
+        from inkstream.generators.offline import OfflineWriter
 
-        outline, image = OfflineOutlineBuilder(), CardRenderer()
+        # With a demo delay the writer's chunks trickle out too, so a client sees the outline grow.
+        outline, image = OfflineWriter(chunk_pause=settings.offline_delay / 20), CardRenderer()
     if settings.offline_delay > 0:
         return Delayed(outline, settings.offline_delay), Delayed(image, settings.offline_delay)
     return outline, image
+
+
+def copy_generator_for(outline: OutlineGenerator) -> CopyGenerator:
+    """The copy comes from the text provider that writes the outline (every one of them can); the offline writer
+    stands in for one that cannot."""
+    if hasattr(outline, "generate_copy"):
+        return outline  # type: ignore[return-value]
+    from inkstream.generators.offline import OfflineWriter
+
+    return OfflineWriter()

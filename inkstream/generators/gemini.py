@@ -14,10 +14,12 @@ from typing import Any
 
 import httpx
 
-from inkstream.generators.base import GeneratorError, Outline, PageRequest
+from inkstream.generators.base import GeneratorError, Outline, PageRequest, PostCopy, TextSink
+from inkstream.generators.copy_writer import Turn, write_copy
 from inkstream.generators.http_retry import CallLimits, RetryPolicy, request_with_retry
 from inkstream.generators.openai_compat import json_body, parse_outline_text, sniff_image_mime, to_png
 from inkstream.generators.prompts import image_prompt, load_prompt, outline_prompt
+from inkstream.generators.text_stream import read_text_stream
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 # Finish reasons that mean "the model refused this content": the same prompt will be refused again.
@@ -169,7 +171,10 @@ class GeminiImages(_GeminiClient):
 
 
 class GeminiOutline(_GeminiClient):
-    """Outline generator: the outline prompt (plus reference images) to a Gemini text model."""
+    """Outline and copy generator: the prompts (plus reference images) to a Gemini text model.
+
+    With `stream` (the default) it calls `streamGenerateContent?alt=sse` and passes the text on as it arrives.
+    """
 
     def __init__(
         self,
@@ -184,6 +189,9 @@ class GeminiOutline(_GeminiClient):
         concurrency: int = 15,
         page_timeout: float = 180.0,
         client: httpx.AsyncClient | None = None,
+        stream: bool = True,
+        copy_template: str | None = None,
+        copy_repair_template: str | None = None,
     ) -> None:
         super().__init__(
             name=name,
@@ -197,17 +205,69 @@ class GeminiOutline(_GeminiClient):
             page_timeout=page_timeout,
             client=client,
         )
+        self.stream = stream
+        self.copy_template = copy_template if copy_template is not None else load_prompt("copy")
+        self.copy_repair_template = (
+            copy_repair_template if copy_repair_template is not None else load_prompt("copy_repair")
+        )
 
-    async def generate_outline(self, topic: str, reference_images: list[bytes]) -> Outline:
+    @property
+    def stream_endpoint(self) -> str:
+        return f"{self.base_url}/v1beta/models/{self.model}:streamGenerateContent?alt=sse"
+
+    def _text_of(self, payload: Any) -> list[str]:
+        # Thinking models may add parts flagged `thought: true`; they are not the answer.
+        return [str(p["text"]) for p in self._parts(payload) if p.get("text") and not p.get("thought")]
+
+    def _streamed_pieces(self, payload: Any) -> list[str]:
+        if isinstance(payload, dict) and not payload.get("candidates") and not payload.get("promptFeedback"):
+            return []  # a usage-only chunk at the end
+        return self._text_of(payload)
+
+    def _whole(self, payload: Any) -> str:
+        # Without alt=sse some proxies send the whole stream as one JSON array of responses.
+        chunks = payload if isinstance(payload, list) else [payload]
+        return "".join(piece for chunk in chunks for piece in self._streamed_pieces(chunk))
+
+    async def _ask(self, contents: list[dict[str, Any]], sink: TextSink | None) -> str:
+        body: dict[str, Any] = {"contents": contents}
+        if self.temperature is not None:
+            body["generationConfig"] = {"temperature": self.temperature}
+        if self._client is None:
+            self._client = httpx.AsyncClient(follow_redirects=True)
+        common: dict[str, Any] = {
+            "provider": self.name, "policy": self.retry, "secrets": [self._api_key],
+            "headers": {"x-goog-api-key": self._api_key}, "json": body,
+        }
+        if self.stream:
+            response = await request_with_retry(self._client, "POST", self.stream_endpoint, stream=True, **common)
+            text = await read_text_stream(response, self.name, self._streamed_pieces, self._whole, sink)
+        else:
+            response = await request_with_retry(self._client, "POST", self.endpoint, **common)
+            text = "".join(self._text_of(json_body(response, self.name)))
+            if sink is not None:
+                await sink.write(text)
+        if not text.strip():
+            raise GeneratorError(f"{self.name}: the model returned an empty answer", retryable=True)
+        return text
+
+    async def generate_outline(
+        self, topic: str, reference_images: list[bytes], sink: TextSink | None = None
+    ) -> Outline:
         parts = self._with_images(outline_prompt(self.template, topic), reference_images)
-        config = {"temperature": self.temperature} if self.temperature is not None else {}
 
         async def call() -> Outline:
-            out = await self._generate(parts, config)
-            # Thinking models may add parts flagged `thought: true`; they are not the answer.
-            text = "".join(str(p.get("text", "")) for p in out if not p.get("thought"))
-            if not text.strip():
-                raise GeneratorError(f"{self.name}: the model returned an empty answer", retryable=True)
-            return parse_outline_text(text, self.name)
+            return parse_outline_text(await self._ask([{"role": "user", "parts": parts}], sink), self.name)
+
+        return await self.limits.run(self.name, call)
+
+    async def generate_copy(self, topic: str, outline: str, sink: TextSink | None = None) -> PostCopy:
+        async def ask(turns: list[Turn], turn_sink: TextSink | None) -> str:
+            contents = [{"role": "model" if r == "assistant" else "user", "parts": [{"text": t}]} for r, t in turns]
+            return await self._ask(contents, turn_sink)
+
+        async def call() -> PostCopy:
+            return await write_copy(self.name, ask, self.copy_template, self.copy_repair_template, topic, outline,
+                                    sink)
 
         return await self.limits.run(self.name, call)

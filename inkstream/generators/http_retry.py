@@ -102,18 +102,28 @@ async def request_with_retry(
     secrets: Iterable[str] = (),
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     rng: Callable[[], float] = random.random,
+    stream: bool = False,
     **kwargs: Any,
 ) -> httpx.Response:
     """Send one request, retrying what may succeed later; return the 2xx/3xx response or raise GeneratorError.
 
     `kwargs` go to `client.request` (json=, files=, headers=, …); `secrets` are scrubbed from every message.
+    With `stream=True` the successful response comes back unread (the caller reads and closes it); retries
+    then cover everything up to the response headers, not a stream that breaks halfway.
     """
     secrets = tuple(secrets)
     last_error = ""
     for attempt in range(1, policy.max_attempts + 1):
         wait: float | None = None
         try:
-            response = await client.request(method, url, timeout=policy.timeout, **kwargs)
+            if stream:
+                request = client.build_request(method, url, timeout=policy.timeout, **kwargs)
+                response = await client.send(request, stream=True)
+                if response.status_code >= 400:
+                    await response.aread()  # the error body is small and names the problem
+                    await response.aclose()
+            else:
+                response = await client.request(method, url, timeout=policy.timeout, **kwargs)
         except httpx.TimeoutException:
             last_error = f"{provider}: timed out after {policy.timeout:g}s"
         except httpx.TransportError as exc:  # refused, reset, DNS, protocol error: the network, not the request

@@ -21,10 +21,12 @@ from typing import Any
 import httpx
 from PIL import Image, UnidentifiedImageError
 
-from inkstream.generators.base import GeneratorError, Outline, PageRequest
+from inkstream.generators.base import GeneratorError, Outline, PageRequest, PostCopy, TextSink
+from inkstream.generators.copy_writer import Turn, write_copy
 from inkstream.generators.http_retry import CallLimits, RetryPolicy, request_with_retry
 from inkstream.generators.outline_format import parse_outline
 from inkstream.generators.prompts import image_prompt, load_prompt, outline_prompt
+from inkstream.generators.text_stream import read_text_stream
 
 _THINK_RE = re.compile(r"<think>.*?</think>", re.DOTALL)
 _FENCE_RE = re.compile(r"^```[\w-]*\s*\n(.*?)\n```\s*$", re.DOTALL)
@@ -89,6 +91,15 @@ def json_body(response: httpx.Response, provider: str) -> Any:
         raise GeneratorError(f"{provider}: response is not valid JSON: {snippet!r}", retryable=True) from None
 
 
+def _delta_pieces(payload: Any) -> list[str]:
+    """The text of one streamed chat.completion.chunk (`choices[0].delta.content`); role-only chunks have none."""
+    try:
+        content = payload["choices"][0]["delta"].get("content")
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return []  # usage-only chunks and keep-alives
+    return [content] if isinstance(content, str) and content else []
+
+
 class _OpenAIClient:
     """Shared plumbing: base URL, key, lazily created httpx client (bound to the loop that first uses it)."""
 
@@ -142,7 +153,11 @@ class _OpenAIClient:
 
 
 class OpenAIChatOutline(_OpenAIClient):
-    """Outline generator over POST {base_url}/chat/completions."""
+    """Outline and copy generator over POST {base_url}/chat/completions.
+
+    With `stream` (the default) it asks for `stream: true` and passes the text on as it arrives; a server that
+    answers with plain JSON anyway is read the ordinary way.
+    """
 
     def __init__(
         self,
@@ -160,6 +175,9 @@ class OpenAIChatOutline(_OpenAIClient):
         page_timeout: float = 180.0,
         client: httpx.AsyncClient | None = None,
         extra_headers: dict[str, str] | None = None,
+        stream: bool = True,
+        copy_template: str | None = None,
+        copy_repair_template: str | None = None,
     ) -> None:
         super().__init__(
             name=name,
@@ -175,7 +193,22 @@ class OpenAIChatOutline(_OpenAIClient):
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.template = prompt_template if prompt_template is not None else load_prompt("outline")
+        self.copy_template = copy_template if copy_template is not None else load_prompt("copy")
+        self.copy_repair_template = (
+            copy_repair_template if copy_repair_template is not None else load_prompt("copy_repair")
+        )
         self.extra_body = dict(extra_body or {})
+        self.stream = stream
+
+    def _body(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": self.model, "messages": messages}
+        if self.stream:
+            body["stream"] = True
+        if self.temperature is not None:
+            body["temperature"] = self.temperature
+        if self.max_tokens is not None:
+            body["max_tokens"] = self.max_tokens
+        return {**body, **self.extra_body}
 
     def build_body(self, topic: str, reference_images: list[bytes]) -> dict[str, Any]:
         """The chat/completions request body; plain string content when there are no images (widest support)."""
@@ -184,19 +217,40 @@ class OpenAIChatOutline(_OpenAIClient):
         if reference_images:
             content = [{"type": "text", "text": text}]
             content += [{"type": "image_url", "image_url": {"url": data_url(img)}} for img in reference_images]
-        body: dict[str, Any] = {"model": self.model, "messages": [{"role": "user", "content": content}]}
-        if self.temperature is not None:
-            body["temperature"] = self.temperature
-        if self.max_tokens is not None:
-            body["max_tokens"] = self.max_tokens
-        return {**body, **self.extra_body}
+        return self._body([{"role": "user", "content": content}])
 
-    async def generate_outline(self, topic: str, reference_images: list[bytes]) -> Outline:
+    async def _complete(self, body: dict[str, Any], sink: TextSink | None) -> str:
+        if not body.get("stream"):
+            response = await self._post("/chat/completions", json=body)
+            text = self._message_text(json_body(response, self.name))
+            if sink is not None:
+                await sink.write(text)
+            return text
+        response = await self._post("/chat/completions", json=body, stream=True)
+        text = await read_text_stream(
+            response, self.name, _delta_pieces, lambda p: self._message_text(p), sink
+        )
+        if not text.strip():
+            raise GeneratorError(f"{self.name}: the model returned an empty answer", retryable=True)
+        return text
+
+    async def generate_outline(
+        self, topic: str, reference_images: list[bytes], sink: TextSink | None = None
+    ) -> Outline:
         body = self.build_body(topic, reference_images)
 
         async def call() -> Outline:
-            response = await self._post("/chat/completions", json=body)
-            return parse_outline_text(self._message_text(json_body(response, self.name)), self.name)
+            return parse_outline_text(await self._complete(body, sink), self.name)
+
+        return await self.limits.run(self.name, call)
+
+    async def generate_copy(self, topic: str, outline: str, sink: TextSink | None = None) -> PostCopy:
+        async def ask(turns: list[Turn], turn_sink: TextSink | None) -> str:
+            return await self._complete(self._body([{"role": r, "content": t} for r, t in turns]), turn_sink)
+
+        async def call() -> PostCopy:
+            return await write_copy(self.name, ask, self.copy_template, self.copy_repair_template, topic, outline,
+                                    sink)
 
         return await self.limits.run(self.name, call)
 

@@ -15,11 +15,11 @@ from typing import Literal
 from inkstream.generators.base import PageRequest, PageType
 from inkstream.generators.outline_format import strip_type_tag
 
-PromptName = Literal["outline", "image"]
+PromptName = Literal["outline", "image", "copy", "copy_repair"]
 
 # The only placeholders a template may use. Anything else in braces (a JSON example, an emoji kaomoji) is left
 # untouched, which is why this is not str.format: an edited template must never crash a task with KeyError.
-PLACEHOLDERS = ("topic", "page_content", "page_type", "full_outline", "user_topic")
+PLACEHOLDERS = ("topic", "page_content", "page_type", "full_outline", "user_topic", "problem")
 _PLACEHOLDER_RE = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 
 PAGE_TYPE_LABELS: dict[PageType, str] = {"cover": "封面", "content": "内容", "summary": "总结"}
@@ -60,3 +60,13 @@ def image_prompt(template: str, request: PageRequest) -> str:
         user_topic=request.topic,
         topic=request.topic,
     )
+
+
+def copy_prompt(template: str, topic: str, outline: str) -> str:
+    """The text sent to a text model for the post's copy."""
+    return render(template, topic=topic or "（见大纲）", user_topic=topic, full_outline=outline)
+
+
+def copy_repair_prompt(template: str, problem: str) -> str:
+    """The follow-up turn when the model's copy broke a rule."""
+    return render(template, problem=problem)

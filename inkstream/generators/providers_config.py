@@ -102,7 +102,7 @@ _REMOTE: dict[str, Check] = {
 }
 _OPENAI_EXTRA: dict[str, Check] = {"extra_body": _mapping, "extra_headers": _str_mapping}
 KEYS: dict[tuple[str, Section], dict[str, Check]] = {
-    ("openai_compatible", "text"): {**_REMOTE, **_OPENAI_EXTRA, "max_tokens": _positive_int},
+    ("openai_compatible", "text"): {**_REMOTE, **_OPENAI_EXTRA, "max_tokens": _positive_int, "stream": _bool},
     ("openai_compatible", "image"): {
         **{k: v for k, v in _REMOTE.items() if k != "temperature"},  # images/generations has no temperature
         **_OPENAI_EXTRA,
@@ -111,7 +111,7 @@ KEYS: dict[tuple[str, Section], dict[str, Check]] = {
         "response_format": _optional_str,
         "use_edits": _bool,
     },
-    ("gemini", "text"): dict(_REMOTE),
+    ("gemini", "text"): {**_REMOTE, "stream": _bool},
     ("gemini", "image"): {**_REMOTE, "aspect_ratio": _optional_str},
 }
 REQUIRED: dict[str, tuple[str, ...]] = {"openai_compatible": ("model",), "gemini": ("model",), "offline": ()}
@@ -258,6 +258,9 @@ def _build_remote(spec: ProviderSpec, section: Section, env: Mapping[str, str], 
         "prompt_template": load_prompt("outline" if section == "text" else "image", prompts_dir),
         **opts,
     }
+    if section == "text":
+        kwargs["copy_template"] = load_prompt("copy", prompts_dir)
+        kwargs["copy_repair_template"] = load_prompt("copy_repair", prompts_dir)
     if spec.type == "openai_compatible":
         kwargs.setdefault("base_url", OPENAI_DEFAULT_BASE_URL)
         return OpenAIChatOutline(**kwargs) if section == "text" else OpenAIImages(**kwargs)
@@ -267,7 +270,7 @@ def _build_remote(spec: ProviderSpec, section: Section, env: Mapping[str, str], 
 def _build_offline(spec: ProviderSpec, section: Section) -> Any:
     # Imported lazily: the offline renderer pulls in fonts and Pillow drawing that remote-only setups never use.
     if section == "text":
-        from inkstream.generators.outline_builder import OfflineOutlineBuilder as cls
+        from inkstream.generators.offline import OfflineWriter as cls
     else:
         from inkstream.generators.card_renderer import CardRenderer as cls  # type: ignore[assignment]
     try:

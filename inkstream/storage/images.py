@@ -11,17 +11,45 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import io
+import logging
 import os
 import re
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from PIL import Image
+
 from inkstream.errors import ImageNotFound, ImageWriteFailed
 
 TASK_ID_RE = re.compile(r"^[0-9a-f]{32}$")
-FILE_RE = re.compile(r"^[0-9]{1,3}\.png$")
+FILE_RE = re.compile(r"^[0-9]{1,3}\.(png|webp)$")
+log = logging.getLogger(__name__)
 URL_PREFIX = "/api/images/"
+PREVIEW_WIDTH = 540  # half the card: sharp in a grid column or a history card on a 2x screen
+PREVIEW_QUALITY = 80
+MEDIA_TYPES = {"png": "image/png", "webp": "image/webp"}
+
+
+def preview_name(file_name: str) -> str:
+    """The preview beside an image: `3.png` → `3.webp`."""
+    return file_name.rsplit(".", 1)[0] + ".webp"
+
+
+def make_preview(png: bytes, width: int = PREVIEW_WIDTH) -> bytes:
+    """A WebP of the image scaled to `width` pixels (never enlarged), for grids and history cards."""
+    with Image.open(io.BytesIO(png)) as opened:
+        image: Image.Image = opened
+        image.load()
+        if image.width > width:
+            size = (width, max(1, round(image.height * width / image.width)))
+            image = image.resize(size, Image.Resampling.LANCZOS)
+        if image.mode not in ("RGB", "RGBA"):
+            image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+        out = io.BytesIO()
+        image.save(out, format="WEBP", quality=PREVIEW_QUALITY, method=4)
+        return out.getvalue()
 
 
 class ImageStore:
@@ -39,7 +67,7 @@ class ImageStore:
         return f"{URL_PREFIX}{task_id}/{file_name}"
 
     def path(self, task_id: str, file_name: str) -> Path:
-        """The file's path; refuses anything that is not exactly `<task hex id>/<n>.png` inside the root."""
+        """The file's path; refuses anything that is not exactly `<task hex id>/<n>.png|webp` inside the root."""
         if not TASK_ID_RE.match(task_id) or not FILE_RE.match(file_name):
             raise ImageNotFound("No such image.")
         path = (self._root / task_id / file_name).resolve()
@@ -48,15 +76,31 @@ class ImageStore:
         return path
 
     def save(self, task_id: str, index: int, png: bytes) -> str:
-        """Write atomically (temp file, fsync, rename), so a reader never sees half an image; a failed write
-        (disk full, directory unwritable or gone) leaves no temp file behind and raises ImageWriteFailed."""
+        """Write the PNG and its WebP preview, each atomically (temp file, fsync, rename), so a reader never sees
+        half an image; the preview goes first: once the PNG exists, so does its preview. A failed write (disk full,
+        directory unwritable or gone) leaves no temp file behind and raises ImageWriteFailed."""
         name = self.file_name(index)
+        try:
+            preview = make_preview(png)
+        except (OSError, ValueError) as exc:  # not decodable here: the page keeps its image, without a preview
+            log.warning("no preview for %s/%s: %s", task_id, name, exc)
+        else:
+            self._write(task_id, preview_name(name), preview)
+        try:
+            self._write(task_id, name, png)
+        except ImageWriteFailed:
+            with contextlib.suppress(OSError):  # no preview without its image
+                self.path(task_id, preview_name(name)).unlink(missing_ok=True)
+            raise
+        return name
+
+    def _write(self, task_id: str, name: str, data: bytes) -> None:
         path = self.path(task_id, name)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(tmp, "wb") as f:
-                f.write(png)
+                f.write(data)
                 f.flush()
                 os.fsync(f.fileno())  # ENOSPC may only show here; and the rename must not outrun the data
             os.replace(tmp, path)
@@ -65,7 +109,11 @@ class ImageStore:
                 tmp.unlink(missing_ok=True)
             reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
             raise ImageWriteFailed(f"The image could not be stored ({reason}); retry the page.") from exc
-        return name
+
+    def preview_url(self, task_id: str, file_name: str) -> str | None:
+        """The unsigned URL of an image's preview, or None when it has none (pages drawn before previews)."""
+        name = preview_name(file_name)
+        return self.unsigned_url(task_id, name) if (self._root / task_id / name).is_file() else None
 
     def _signature(self, owner_id: int, task_id: str, file_name: str, expires: int) -> str:
         message = f"{owner_id}:{task_id}/{file_name}:{expires}".encode()

@@ -143,6 +143,8 @@ class Task(Base):
     full_outline: Mapped[str] = mapped_column(Text, nullable=False, default="")
     reference_images: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     result: Mapped[dict | None] = mapped_column(JSON)  # outline: {"raw", "pages"}
+    post_copy: Mapped[dict | None] = mapped_column(JSON)  # generate: {"status", "copy", "error"} (tasks/post_copy.py)
+    title: Mapped[str | None] = mapped_column(String(200))  # the owner's name for the post (history rename)
     error: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
     total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

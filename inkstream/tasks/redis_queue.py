@@ -1,4 +1,4 @@
-"""The distributed queue: one arq job per page (or per outline) in Redis, run by `inkstream worker` processes.
+"""The distributed queue: one arq job per page (or outline, or post copy) in Redis, run by `inkstream worker`s.
 
 arq because it is asyncio-native and small, its job ids make enqueueing idempotent (a page job is
 `page:<task>:<index>:<round>`). arq has no heartbeats: a job whose worker died stays "in progress" until its
@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from inkstream.storage.database import Database
 from inkstream.storage.tables import Page, Task
-from inkstream.tasks import states
+from inkstream.tasks import post_copy, states
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +72,14 @@ class RedisQueue:
         if task.kind == states.OUTLINE:
             await redis.enqueue_job("run_outline", task_id, _job_id=outline_job_id(task_id, task.round))
             return 1
+        copy_due = post_copy.is_due(task)
+        if copy_due:
+            await redis.enqueue_job("run_copy", task_id, _job_id=f"copy:{task_id}:{task.round}")
         for index in indexes:
             await redis.enqueue_job("run_page", task_id, index, _job_id=page_job_id(task_id, index, task.round))
-        if not indexes:  # every page finished but `finish` was not written (a worker died in between)
+        if not indexes and not copy_due:  # all work done but `finish` was not written (a worker died in between)
             await redis.enqueue_job("finish_task", task_id, _job_id=f"finish:{task_id}:{task.round}")
-        return len(indexes)
+        return len(indexes) + copy_due
 
     async def enqueue_page(self, task_id: str, index: int, job_id: str) -> None:
         """Queue a page that lost its worker ahead of the queue (arq orders by due time): it has waited already.

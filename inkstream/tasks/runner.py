@@ -24,13 +24,15 @@ from sqlalchemy import select, update
 from inkstream.errors import ImageWriteFailed, LeaseBusy, LeaseLost
 from inkstream.events.log import EventLog
 from inkstream.generators.base import GeneratorError, OutlinePage, PageRequest
+from inkstream.generators.copy_format import copy_to_dict
 from inkstream.generators.source import GeneratorSource
 from inkstream.storage.database import Database
 from inkstream.storage.db import utcnow
 from inkstream.storage.images import ImageStore
 from inkstream.storage.tables import Page, Task, UsageEvent
 from inkstream.storage.uploads import load_reference_images
-from inkstream.tasks import states
+from inkstream.tasks import post_copy, states
+from inkstream.tasks.deltas import DeltaWriter
 from inkstream.tasks.leases import Lease, Leases, LocalLeases
 
 log = logging.getLogger(__name__)
@@ -99,7 +101,8 @@ class TaskRunner:
             async with slots:
                 await self.run_page(task_id, index)
 
-        await asyncio.gather(*(one(i) for i in await self.pending_pages(task_id)))
+        # The copy is written beside the pages, not before them: the first image should not wait for words.
+        await asyncio.gather(self.run_copy(task_id), *(one(i) for i in await self.pending_pages(task_id)))
         await self.finish_if_complete(task_id)
 
     # --- outline ---
@@ -109,10 +112,13 @@ class TaskRunner:
             return
         refs = load_reference_images(self._uploads, task_id, task.reference_images)
         await self._events.append(task.id, "progress", {"index": 0, "status": "generating", "current": 1, "total": 1})
+        deltas = DeltaWriter(self._events, task.id, "outline_delta")
         try:
             outline_generator, _ = await self._generators.for_user(task.user_id)
-            outline = await asyncio.wait_for(outline_generator.generate_outline(task.topic, refs), self._page_timeout)
+            outline = await asyncio.wait_for(outline_generator.generate_outline(task.topic, refs, deltas),
+                                             self._page_timeout)
         except (GeneratorError, TimeoutError) as exc:
+            await deltas.close()
             message, retryable = _failure(exc, "The outline generator")
             await self._events.append(
                 task.id, "error", {"index": 0, "status": "error", "message": message, "retryable": retryable},
@@ -120,8 +126,11 @@ class TaskRunner:
             )
             await self._finish_outline(task, None, message)
             return
+        await deltas.close()
         await self._record_usage(task, "outline", outline_generator)
-        await self._finish_outline(task, {"raw": outline.raw, "pages": [asdict(p) for p in outline.pages]}, None)
+        result = {"raw": outline.raw, "pages": [asdict(p) for p in outline.pages]}
+        await self._events.append(task.id, "outline", result, dedupe_key=f"outline:{task.round}")
+        await self._finish_outline(task, result, None)
 
     async def _finish_outline(self, task: Task, result: dict[str, Any] | None, error: str | None) -> None:
         async with self._db.write() as s:  # the result first: `finish` tells clients it can be read
@@ -183,7 +192,8 @@ class TaskRunner:
             return
         await self._events.append(
             task_id, "complete",
-            {"index": index, "status": "done", "image_url": self._images.unsigned_url(task_id, file_name)},
+            {"index": index, "status": "done", "image_url": self._images.unsigned_url(task_id, file_name),
+             "preview_url": self._images.preview_url(task_id, file_name)},
             dedupe_key=states.complete_key(index, task.round), guard=lease.check,
         )
         await self._set_page(task_id, index, status=states.PAGE_DONE, image_file=file_name, error=None,
@@ -205,6 +215,56 @@ class TaskRunner:
         )
         await self._set_page(task_id, index, status=states.PAGE_ERROR, error=message, retryable=retryable)
 
+    # --- copy ---
+    async def run_copy(self, task_id: str) -> None:
+        """Write the post's copy when it is due (new task, or regenerate): deltas, then `copy` or `copy_error`.
+
+        Order of effects, as for a page: the copy is stored (state `writing`) → `copy` appended with a dedupe key
+        → state `done`. A crash in between finds `writing` with a copy and only repeats the event (deduplicated).
+        """
+        task = await self.claim(task_id)
+        if task is None or task.kind != states.GENERATE:
+            return
+        state = post_copy.state_of(task)
+        if state["status"] not in (post_copy.PENDING, post_copy.WRITING):
+            return
+        if state["status"] == post_copy.WRITING and state.get("copy"):
+            written = state["copy"]
+        else:
+            deltas = DeltaWriter(self._events, task_id, "copy_delta")
+            try:
+                copy_generator = await self._generators.copy_for(task.user_id)
+                copy = await asyncio.wait_for(
+                    copy_generator.generate_copy(task.topic, task.full_outline or await self._outline_text(task_id),
+                                             deltas),
+                    self._page_timeout,
+                )
+            except (GeneratorError, TimeoutError) as exc:
+                await deltas.close()
+                message, retryable = _failure(exc, "Writing the copy")
+                await self._events.append(
+                    task_id, "copy_error", {"message": message, "retryable": retryable,
+                                            "code": getattr(exc, "code", "copy_failed")},
+                    dedupe_key=f"copy_error:{task.round}",
+                )
+                await self._set_copy(task_id, post_copy.failed(state, message))
+                return
+            await deltas.close()
+            written = copy_to_dict(copy)
+            state = post_copy.writing(state, written, copy_generator.name)
+            await self._set_copy(task_id, state)
+        await self._events.append(task_id, "copy", {"status": "done", **written}, dedupe_key=f"copy:{task.round}")
+        await self._set_copy(task_id, post_copy.done(written, str(state.get("source", ""))))
+
+    async def _outline_text(self, task_id: str) -> str:
+        async with self._db.read() as s:
+            contents = (await s.scalars(select(Page.content).where(Page.task_id == task_id).order_by(Page.index))).all()
+        return "\n<page>\n".join(contents)
+
+    async def _set_copy(self, task_id: str, value: dict[str, Any]) -> None:
+        async with self._db.write() as s:
+            await s.execute(update(Task).where(Task.id == task_id).values(post_copy=value, updated_at=utcnow()))
+
     async def _set_page(self, task_id: str, index: int, **values: Any) -> None:
         async with self._db.write() as s:
             await s.execute(
@@ -220,12 +280,15 @@ class TaskRunner:
             pages = (await s.scalars(select(Page).where(Page.task_id == task_id).order_by(Page.index))).all()
         if any(p.status in (states.PAGE_PENDING, states.PAGE_GENERATING) for p in pages):
             return False
+        if post_copy.is_due(task):
+            return False  # the copy job finishes the task
         done = [p for p in pages if p.status == states.PAGE_DONE]
         failed = [p for p in pages if p.status == states.PAGE_ERROR]
         await self._events.append(
             task_id, "finish",
             {"success": not failed, "task_id": task_id, "total": len(pages), "completed": len(done),
              "failed": len(failed), "failed_indices": [p.index for p in failed],
+             "copy": post_copy.state_of(task)["status"],
              "images": [self._images.unsigned_url(task_id, p.image_file) for p in done if p.image_file]},
             dedupe_key=states.finish_key(task.round),
         )

@@ -20,7 +20,8 @@ from inkstream.storage.database import Database
 from inkstream.storage.db import utcnow
 from inkstream.storage.tables import Page, Task, TaskEvent
 from inkstream.storage.uploads import save_reference_images
-from inkstream.tasks import states
+from inkstream.tasks import post_copy, states
+from inkstream.tasks.history import History
 from inkstream.tasks.queue import TaskQueue
 
 PAGE_TYPES = ("cover", "content", "summary")
@@ -64,6 +65,12 @@ class TaskService:
         self._images = images_dir
         self._limits = limits
         self._owners: OrderedDict[str, int] = OrderedDict()
+        self.copy = post_copy.CopyActions(self)
+        self.posts = History(db, images_dir)
+
+    @property
+    def db(self) -> Database:
+        return self._db
 
     # --- creating ---
     def _check_topic(self, topic: str, *, required: bool) -> str:
@@ -154,6 +161,7 @@ class TaskService:
                 id=task_id, user_id=user_id, kind=kind, status=states.QUEUED, topic=topic, full_outline=full_outline,
                 reference_images=ref_names, idempotency_key=idempotency_key, total=len(checked), round=1,
                 last_event_id=0, created_at=now, updated_at=now,
+                post_copy=post_copy.pending() if kind == states.GENERATE else None,
             )
             s.add(task)
             await s.flush()
@@ -186,26 +194,6 @@ class TaskService:
             if len(self._owners) > _OWNER_CACHE_SIZE:
                 self._owners.popitem(last=False)
         return owner
-
-    async def history(self, user_id: int, page: int, page_size: int) -> tuple[list[tuple[Task, Page | None]], int]:
-        async with self._db.read() as s:
-            total = await s.scalar(select(func.count()).select_from(Task).where(Task.user_id == user_id)) or 0
-            tasks = (
-                await s.scalars(
-                    select(Task).where(Task.user_id == user_id).order_by(Task.created_at.desc(), Task.id)
-                    .offset((page - 1) * page_size).limit(page_size)
-                )
-            ).all()
-            covers = {
-                p.task_id: p
-                for p in (
-                    await s.scalars(
-                        select(Page).where(Page.task_id.in_([t.id for t in tasks]), Page.status == states.PAGE_DONE)
-                        .order_by(Page.index.desc())
-                    )
-                ).all()
-            }
-        return [(t, covers.get(t.id)) for t in tasks], total
 
     async def stream_is_over(self, task_id: str, after: int) -> bool:
         """True when the client already holds the log's last event and that event is `finish`."""
@@ -248,23 +236,35 @@ class TaskService:
         chosen = [p.index for p in pages if p.status == states.PAGE_ERROR] if indexes is None else indexes
         if not chosen:
             raise TaskConflict("No page to retry: every page is done.")
+        return await self.start_round(task, chosen)
+
+    async def start_round(self, task: Task, indexes: list[int], copy_state: dict | None = None) -> Task:
+        """Queue a finished task again for these pages (and the copy, when `copy_state` is given)."""
+        task_id = task.id
         async with self._db.write() as s:
-            await self._check_capacity(s, user_id)
-            if self._quota is not None:
-                await self._quota.check(s, user_id, len(chosen))
-            await s.execute(
-                update(Page).where(Page.task_id == task_id, Page.index.in_(chosen))
-                .values(status=states.PAGE_PENDING, error=None, retryable=None, updated_at=utcnow())
-            )
-            await s.execute(
-                update(Task).where(Task.id == task_id).values(
-                    status=states.QUEUED, round=Task.round + 1, updated_at=utcnow(), finished_at=None
+            await self._check_capacity(s, task.user_id)
+            if indexes and self._quota is not None:
+                await self._quota.check(s, task.user_id, len(indexes))
+            if indexes:
+                await s.execute(
+                    update(Page).where(Page.task_id == task_id, Page.index.in_(indexes))
+                    .values(status=states.PAGE_PENDING, error=None, retryable=None, updated_at=utcnow())
+                )
+            extra = {"post_copy": copy_state} if copy_state is not None else {}
+            changed = await s.execute(
+                update(Task).where(Task.id == task_id, Task.status.in_(states.TERMINAL)).values(
+                    status=states.QUEUED, round=Task.round + 1, updated_at=utcnow(), finished_at=None, **extra
                 )
             )
+            if changed.rowcount != 1:  # type: ignore[attr-defined]
+                raise TaskConflict("The task is already running again.")
         # An event after the old `finish`: a client resuming from that finish now gets a stream, not a 204.
-        task, _ = await self.get(user_id, task_id)
-        await self._events.append(task_id, "retry", {"task_id": task_id, "round": task.round, "indexes": chosen},
-                                  dedupe_key=f"retry:{task.round}")
+        task, _ = await self.get(task.user_id, task_id)
+        await self._events.append(
+            task_id, "retry", {"task_id": task_id, "round": task.round, "indexes": indexes,
+                               "copy": copy_state is not None},
+            dedupe_key=f"retry:{task.round}",
+        )
         await self._queue.enqueue(task_id)
         return task
 

@@ -36,6 +36,12 @@ async def run_page(ctx: dict[str, Any], task_id: str, index: int) -> None:
     await core.runner.finish_if_complete(task_id)
 
 
+async def run_copy(ctx: dict[str, Any], task_id: str) -> None:
+    core: Core = ctx["core"]
+    await core.runner.run_copy(task_id)
+    await core.runner.finish_if_complete(task_id)
+
+
 async def run_outline(ctx: dict[str, Any], task_id: str) -> None:
     await ctx["core"].runner.run_outline(task_id)
 
@@ -103,7 +109,7 @@ async def serve_worker(settings: Settings) -> None:
         while not stop.is_set():
             worker = Worker(
                 functions=[func(run_page, name="run_page"), func(run_outline, name="run_outline"),
-                           func(finish_task, name="finish_task")],
+                           func(run_copy, name="run_copy"), func(finish_task, name="finish_task")],
                 redis_settings=redis_settings, queue_name=settings.queue_name, ctx={"core": core},
                 max_jobs=settings.worker_concurrency, job_timeout=settings.page_timeout + 5, keep_result=0,
                 poll_delay=0.1, max_tries=20, handle_signals=False,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from PIL import Image
 
 from tests.support.client import Account, new_account, read_stream, start_generation
 
@@ -60,6 +62,11 @@ def test_tampered_or_expired_signatures_are_refused(image, http: httpx.Client) -
         "/api/images/{task}/0.PNG",
         "/api/images/../../secret_key",
         "/api/images/{task}/%2Fetc%2Fpasswd",
+        "/api/images/{task}/0.WEBP",
+        "/api/images/{task}/0.webp%00.png",
+        "/api/images/{task}/0.gif",
+        "/api/images/{task}/0.png.webp",
+        "/api/images/{task}/..%2F0.webp",
     ],
 )
 def test_path_traversal_is_refused(image, http: httpx.Client, path: str) -> None:  # type: ignore[no-untyped-def]
@@ -67,3 +74,31 @@ def test_path_traversal_is_refused(image, http: httpx.Client, path: str) -> None
     r = http.get(path.format(task=task_id), headers=account.headers)
     assert r.status_code == 404
     assert b"secret" not in r.content and b"SQLite" not in r.content
+
+
+def test_each_page_has_a_smaller_webp_preview(image, http: httpx.Client) -> None:  # type: ignore[no-untyped-def]
+    account, task_id, url = image
+    view = http.get(f"/api/generate/{task_id}", headers=account.headers).json()
+    page = view["images"][0]
+    preview_url = page["preview_url"]
+    assert urlsplit(preview_url).path == f"/api/images/{task_id}/0.webp"
+    assert "sig=" in preview_url  # signed like image_url, so an <img> can load it
+    png, webp = http.get(url), http.get(preview_url)
+    assert webp.status_code == 200 and webp.headers["content-type"] == "image/webp"
+    assert webp.content[:4] == b"RIFF" and webp.content[8:12] == b"WEBP"
+    with Image.open(io.BytesIO(webp.content)) as small, Image.open(io.BytesIO(png.content)) as full:
+        assert small.format == "WEBP" and small.width == 540 and full.width == 1080
+        assert abs(small.height / small.width - full.height / full.width) < 0.01
+    assert len(webp.content) < len(png.content) / 4
+    assert http.get(urlsplit(preview_url).path).status_code == 404  # unsigned without a token: nothing
+
+
+def test_complete_events_carry_a_signed_preview_url(image, http: httpx.Client) -> None:  # type: ignore[no-untyped-def]
+    account, task_id, _ = image
+    _, got = read_stream(http, task_id, account)
+    (complete,) = [e[2] for e in got.events if e[1] == "complete"]
+    assert urlsplit(complete["preview_url"]).path == f"/api/images/{task_id}/0.webp"
+    assert http.get(complete["preview_url"]).status_code == 200
+    history = http.get("/api/history", headers=account.headers).json()["items"]
+    cover = next(item for item in history if item["task_id"] == task_id)
+    assert urlsplit(cover["cover_preview_url"]).path.endswith("/0.webp")

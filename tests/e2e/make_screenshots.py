@@ -1,5 +1,10 @@
 """Screenshots of every page, zh and en, desktop (1280×800) and phone (390×844), into docs/screenshots/.
 
+Besides each page: a draft offered back (home-draft), the outline typed live (outline-writing), the post's copy
+(result-copy, full page), a page opened offline (offline), images retrying after a blip (images-retrying), and the
+dark theme (dark-result, dark-history). The copy and the live outline are drawn from the issue-13 wire contract
+put on the wire by Playwright routes, until the server side of copy and outline_delta is merged.
+
 Not a test (pytest does not collect it); run it when the UI changes:  .venv/bin/python -m tests.e2e.make_screenshots
 (`… make_screenshots admin` shoots only the admin pages, the sessions page and the revocation flash).
 PNGs over 300 KB are re-encoded with a 256-colour palette.
@@ -8,6 +13,8 @@ PNGs over 300 KB are re-encoded with a 256-colour palette.
 from __future__ import annotations
 
 import io
+import json
+import re
 import sys
 import tempfile
 import time
@@ -74,6 +81,104 @@ def outline(http: httpx.Client, account: Account, topic: str) -> str:
     return str(task)
 
 
+COPY = {
+    "zh": {"titles": ["秋天第一杯奶茶这样选🍂", "奶茶党必看｜秋季限定", "喝了十家总结出的奶茶攻略"],
+           "body": "秋天到了，第一杯奶茶你想好怎么选了吗？🧋\n\n☕ 底茶：乌龙、红茶最配秋天，香气更足\n"
+                   "🍯 甜度：三分糖刚刚好，喝完不腻\n🌰 小料：栗子、桂花、芋泥，一口就是秋天\n\n"
+                   "最后提醒：热饮更暖胃，记得少冰～你的第一杯是什么？评论区告诉我👇",
+           "tags": ["秋天的第一杯奶茶", "奶茶推荐", "秋季限定", "奶茶测评", "生活碎片"]},
+    "en": {"titles": ["Autumn's first milk tea, sorted 🍂", "Milk tea lovers, read this", "10 shops, one guide"],
+           "body": "Autumn is here — have you picked your first milk tea yet? 🧋\n\n☕ Base: oolong or black tea, "
+                   "richer in the cold\n🍯 Sweetness: 30% is just right\n🌰 Toppings: chestnut, osmanthus, taro\n\n"
+                   "Go hot, go light on ice. What is your first cup? Tell me below 👇",
+           "tags": ["autumn", "milktea", "cafe", "seasonal", "dailylife"]},
+}
+WRITING = ["[封面]\n标题：秋天的第一杯奶茶🍂\n副标题：新手也能选对\n<page>\n[内容]\n",
+           "第一步：选底茶\n- 乌龙：焙火香，最配秋天\n- 红茶：醇厚，", "加奶不抢味\n<page>\n[内容]\n第二步：甜度怎么选"]
+
+
+def with_copy(lang: str):  # type: ignore[no-untyped-def]
+    def handler(route) -> None:  # type: ignore[no-untyped-def]
+        response = route.fetch()
+        route.fulfill(response=response, json={**response.json(), "copy": COPY[lang]})
+    return handler
+
+
+def shoot_extras(browser: Browser, live: LiveServer, http: httpx.Client, account: Account, lang: str,
+                 viewport: dict[str, int], tag: str) -> None:
+    app = App(browser, live, account=account, lang=lang, viewport=viewport, config={"heartbeatInterval": 1, "sse": {}})
+    page = app.goto("#/")
+    page.fill("[data-test=topic]", TOPICS[lang])
+    page.wait_for_timeout(600)  # the draft is saved 300 ms after the last keystroke
+    page.reload()
+    page.wait_for_selector("[data-test=draft-offer]")
+    save(page, f"home-draft-{tag}")
+    page.click("[data-test=draft-discard]")
+
+    # The outline as it is written: outline_delta events as the server will send them.
+    task = outline(http, account, TOPICS["zh"])
+    running = {"status": "running", "topic": TOPICS["zh"], "pages": [], "outline": "", "task_id": task,
+               "last_event_id": len(WRITING), "error": None, "stream_url": f"/api/generate/stream/{task}"}
+    events = "retry: 5000\n\n" + "".join(f"id: {i}\nevent: outline_delta\ndata: {json.dumps({'text': text})}\n\n"
+                                          for i, text in enumerate(WRITING, start=1))
+    app.context.route(re.compile(rf"/api/(outline|generate)/{task}$"), lambda r: r.fulfill(json=running))
+    app.context.route(re.compile(rf"/api/generate/stream/{task}"),
+                      lambda r: r.fulfill(status=200, headers={"Content-Type": "text/event-stream"}, body=events))
+    app.goto(f"#/outline/{task}").wait_for_selector("[data-test=outline-writing] li >> nth=2")
+    save(page, f"outline-writing-{tag}")
+    app.context.unroute_all()
+
+    done = generation(http, account, TOPICS["zh"])
+    app.context.route(re.compile(rf"/api/generate/{done}$"), with_copy(lang))
+    app.goto(f"#/task/{done}")
+    app.wait_finished()
+    page.wait_for_selector("[data-test=copy-panel]:not([hidden])")
+    wait_images(page)
+    page.screenshot(path=str(OUT / f"result-copy-{tag}.png"), full_page=True)
+    save_file(OUT / f"result-copy-{tag}.png")
+
+    page.emulate_media(color_scheme="dark")
+    page.reload()
+    app.wait_finished()
+    wait_images(page)
+    save(page, f"dark-result-{tag}")
+    app.goto("#/history").wait_for_selector("article.history-item")
+    page.fill("[data-test=history-search]", "奶茶")  # the posts' topics are Chinese in both languages
+    page.wait_for_timeout(700)
+    wait_images(page)
+    save(page, f"dark-history-{tag}")
+    page.emulate_media(color_scheme="light")
+    app.context.unroute_all()
+
+    # Opened while offline: the banner, no dead end.
+    app.context.set_offline(True)
+    page.evaluate("h => { location.hash = h; }", f"#/task/{done}")
+    page.wait_for_selector("[data-test=net-banner]:not([hidden])")
+    page.wait_for_timeout(1200)
+    save(page, f"offline-{tag}")
+    app.context.set_offline(False)
+    app.wait_finished()
+
+    # Images cut off while loading: each card retries on its own and the summary does not say "all done".
+    app.context.route("**/api/images/**", lambda r: r.abort("internetdisconnected"))
+    page.reload()
+    app.wait_finished()
+    page.wait_for_function("() => document.querySelectorAll('img[data-img=retrying]').length >= 3")
+    save(page, f"images-retrying-{tag}")
+    app.context.unroute_all()
+    app.close()
+
+
+def save_file(path: Path) -> None:
+    raw = path.read_bytes()
+    if len(raw) > MAX_BYTES:
+        img = Image.open(io.BytesIO(raw)).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+        buf = io.BytesIO()
+        img.save(buf, "PNG", optimize=True)
+        path.write_bytes(buf.getvalue())
+    print(f"{path.name} {path.stat().st_size // 1024} KB")
+
+
 def shoot(browser: Browser, live: LiveServer, http: httpx.Client, account: Account, lang: str, device: str) -> None:
     viewport = DESKTOP if device == "desktop" else PHONE
     tag = f"{lang}-{device}"
@@ -107,6 +212,7 @@ def shoot(browser: Browser, live: LiveServer, http: httpx.Client, account: Accou
     wait_images(page)
     save(page, f"history-{tag}")
     app.close()
+    shoot_extras(browser, live, http, account, lang, viewport, tag)
 
 
 def main() -> int:

@@ -31,6 +31,9 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     content_type: str | None = None
+    # A streamed body: each piece is written and flushed on its own (then the connection closes).
+    chunks: list[bytes] | None = None
+    chunk_delay: float = 0.001
 
 
 @dataclass
@@ -102,6 +105,9 @@ class FakeAPI:
                 reply = api._next(path)
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.chunks is not None:
+                    self._stream(reply)
+                    return
                 payload = reply.body if reply.body is not None else json.dumps(reply.json).encode()
                 ctype = reply.content_type or ("application/json" if reply.body is None else "application/octet-stream")
                 try:
@@ -113,6 +119,20 @@ class FakeAPI:
                     self.end_headers()
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
+                    pass
+
+            def _stream(self, reply: Reply) -> None:
+                self.close_connection = True  # no length, no chunked coding: the body ends when we close
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", reply.content_type or "text/event-stream; charset=utf-8")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    for chunk in reply.chunks or []:
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+                        time.sleep(reply.chunk_delay)
+                except (BrokenPipeError, ConnectionResetError):
                     pass
 
             do_GET = _serve
@@ -185,3 +205,31 @@ OUTLINE_TEXT = """[封面]
 <page>
 [总结]
 收藏起来，周末就出发！"""
+
+
+def split_bytes(data: bytes, size: int) -> list[bytes]:
+    """`data` cut every `size` bytes, regardless of characters (so multi-byte UTF-8 characters get split)."""
+    return [data[i:i + size] for i in range(0, len(data), size)]
+
+
+def sse_bytes(payloads: list[Any], done: bool = True) -> bytes:
+    body = "".join(f"data: {json.dumps(p, ensure_ascii=False)}\n\n" for p in payloads)
+    return (body + ("data: [DONE]\n\n" if done else "")).encode("utf-8")
+
+
+def chat_stream_reply(text: str, piece_chars: int = 5, byte_chunk: int = 7, done: bool = True) -> Reply:
+    """An OpenAI chat/completions stream of `text`: deltas of `piece_chars` characters, sent in `byte_chunk`-byte
+    network writes (odd sizes cut multi-byte characters in two)."""
+    pieces = [text[i:i + piece_chars] for i in range(0, len(text), piece_chars)]
+    payloads: list[Any] = [{"choices": [{"index": 0, "delta": {"role": "assistant"}}]}]
+    payloads += [{"choices": [{"index": 0, "delta": {"content": p}}]} for p in pieces]
+    payloads.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    return Reply(chunks=split_bytes(sse_bytes(payloads, done), byte_chunk))
+
+
+def gemini_stream_reply(text: str, piece_chars: int = 5, byte_chunk: int = 7) -> Reply:
+    """A Gemini streamGenerateContent?alt=sse stream of `text`."""
+    pieces = [text[i:i + piece_chars] for i in range(0, len(text), piece_chars)]
+    payloads = [{"candidates": [{"content": {"role": "model", "parts": [{"text": p}]}}]} for p in pieces]
+    payloads.append({"usageMetadata": {"totalTokenCount": 3}})
+    return Reply(chunks=split_bytes(sse_bytes(payloads, done=False), byte_chunk))

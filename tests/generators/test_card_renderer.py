@@ -13,7 +13,7 @@ from inkstream.generators.base import GeneratorError, OutlinePage, PageRequest
 from inkstream.generators.card_content import parse_card
 from inkstream.generators.card_renderer import CardRenderer, RenderResult
 from inkstream.generators.card_themes import THEMES, pick_theme
-from inkstream.generators.outline_builder import OfflineOutlineBuilder
+from inkstream.generators.offline import build_outline_text
 from inkstream.generators.text_graphemes import is_emoji, split_graphemes
 
 TOPICS = ["秋天的第一杯奶茶怎么选", "新手露营装备清单 ⛺", "Weekend camping checklist"]
@@ -25,7 +25,7 @@ def seed_for(theme_name: str) -> str:
 
 
 def requests_for(topic: str, seed: str) -> list[PageRequest]:
-    raw = OfflineOutlineBuilder().build_raw(topic)
+    raw = build_outline_text(topic)
     from inkstream.generators.outline_format import parse_outline
 
     pages = parse_outline(raw)

@@ -142,7 +142,7 @@ async def test_outline_joins_text_parts_and_skips_thoughts(fake_api: FakeAPI) ->
     head, tail = OUTLINE_TEXT.split("<page>", 1)
     parts = [{"text": "让我想想……", "thought": True}, {"text": head}, {"text": "<page>" + tail}]
     fake_api.script(TEXT_PATH, Reply(json={"candidates": [{"content": {"parts": parts}}]}))
-    generator = GeminiOutline(api_key=KEY, base_url=fake_api.url, retry=FAST, temperature=0.9)
+    generator = GeminiOutline(api_key=KEY, base_url=fake_api.url, retry=FAST, temperature=0.9, stream=False)
     outline = await generator.generate_outline("周末去哪儿", [image_bytes("PNG")])
     assert [p.type for p in outline.pages] == ["cover", "content", "summary"]
     assert "让我想想" not in outline.raw

@@ -30,7 +30,7 @@ async def test_outline_is_parsed_from_the_first_choice(fake_api: FakeAPI) -> Non
     assert body["model"] == "deepseek-chat"
     assert body["messages"][0]["role"] == "user"
     assert isinstance(body["messages"][0]["content"], str) and "周末去哪儿" in body["messages"][0]["content"]
-    assert set(body) == {"model", "messages"}  # only standard fields, so every compatible server accepts it
+    assert set(body) == {"model", "messages", "stream"}  # only standard fields: every compatible server takes them
 
 
 async def test_reference_images_are_sent_as_data_urls(fake_api: FakeAPI) -> None:

@@ -5,6 +5,7 @@ tests/chaos/test_failover.py runs the same mechanism with the default settings a
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from arq.jobs import Job, JobStatus
+from PIL import Image
 from redis.asyncio import Redis
 from sqlalchemy import select
 
@@ -20,7 +22,8 @@ from inkstream.errors import LeaseBusy, LeaseLost
 from inkstream.events.redis_log import RedisEventLog
 from inkstream.events.sql_log import SqlEventLog
 from inkstream.generators.base import PageRequest
-from inkstream.generators.outline_builder import OfflineOutlineBuilder
+from inkstream.generators.offline import OfflineWriter
+from inkstream.generators.source import FixedGenerators
 from inkstream.storage.database import Database
 from inkstream.storage.db import utcnow
 from inkstream.storage.images import ImageStore
@@ -88,11 +91,13 @@ class GatedImages:
     async def generate_image(self, request: PageRequest) -> bytes:
         self.started.set()
         await self.release.wait()
-        return b"\x89PNG fake"
+        out = io.BytesIO()
+        Image.new("RGB", (6, 8), "red").save(out, format="PNG")
+        return out.getvalue()
 
 
 def _runner(c: Cluster, images: GatedImages, owner: str) -> TaskRunner:
-    return TaskRunner(c.db, c.events, c.images, Path("/nonexistent"), OfflineOutlineBuilder(), images, 1,
+    return TaskRunner(c.db, c.events, c.images, Path("/nonexistent"), FixedGenerators(OfflineWriter(), images), 1,
                       leases=RedisLeases(c.redis, c.backend.prefix, TTL, owner=owner))
 
 

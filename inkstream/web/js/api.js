@@ -21,7 +21,9 @@ export function makeApi(auth) {
     cancel: (id) => call(`/api/generate/${id}/cancel`, { method: 'POST' }),
     retryFailed: (id) => call(`/api/generate/${id}/retry`, { method: 'POST' }),
     regenerate: (id, index) => call(`/api/generate/${id}/regenerate`, { method: 'POST', body: { index } }),
-    history: (page, pageSize = 12) => call(`/api/history?page=${page}&page_size=${pageSize}`),
+    history: (page, pageSize = 12, { q = '', status = '' } = {}) => call(`/api/history?${new URLSearchParams({
+      page, page_size: pageSize, ...(q.trim() ? { q: q.trim() } : {}), ...(status ? { status } : {}) })}`),
+    rename: (id, title) => call(`/api/history/${id}`, { method: 'PATCH', body: { title } }),
     deleteTask: (id) => call(`/api/history/${id}`, { method: 'DELETE' }),
   };
 }

@@ -6,6 +6,7 @@ import { Auth, KEYS } from './auth.js';
 import { fill, h } from './dom.js';
 import './i18n-admin.js';
 import { getLang, setLang, t } from './i18n.js';
+import { themeToggle } from './theme.js';
 import { IdbTokenStore, MemoryTokenStore } from './token-store.js';
 import * as historyView from './views/history.js';
 import * as homeView from './views/home.js';
@@ -76,6 +77,7 @@ function header() {
         class: here.startsWith('#/admin') ? 'active' : '' }, t('nav.admin')),
     ),
     h('div.nav-right',
+      themeToggle(),
       h('button.ghost.lang', { title: t('nav.langTitle'), 'data-test': 'lang',
         onclick: () => { setLang(getLang() === 'zh' ? 'en' : 'zh'); route({ keep: true }); } }, t('nav.lang')),
       loggedIn && user && h('a.user', { href: '#/sessions', title: t('nav.sessions'), 'data-test': 'nav-sessions' },
@@ -110,6 +112,7 @@ function route({ keep = false } = {}) {
 }
 
 auth.on('logout', ({ reason, fromOtherTab }) => {
+  ctx.draft = { images: [] }; // the next user of this tab starts empty; drafts.js offers this one's back
   ctx.flash = reason === 'session_revoked' || reason === 'account_disabled' || reason === 'logged_out_everywhere'
     ? t(`login.${reason}`)
     : reason === 'session_expired' ? t('login.sessionExpired')

@@ -41,7 +41,9 @@ export const Reason = Object.freeze({
 /** Error codes by which the server says it ended the session; reconnecting cannot help. */
 export const FATAL_CODES = Object.freeze(['session_revoked', 'account_disabled']);
 
-const TASK_EVENTS = ['progress', 'complete', 'error', 'retry', 'finish'];
+// outline_delta / copy_delta carry text as it is written, outline / copy the parsed result (issue 13).
+const TASK_EVENTS = ['progress', 'complete', 'error', 'retry', 'finish', 'outline_delta', 'outline', 'copy_delta',
+  'copy'];
 
 /** Thrown by the injected auth object when no valid token can be had (refresh failed, logged out). */
 export class AuthFailed extends Error {

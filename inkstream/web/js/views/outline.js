@@ -1,26 +1,40 @@
-// Outline editor: edit, add, delete and reorder pages, then start generating the images.
+// Outline editor: edit, add, delete and reorder pages, then start generating the images. While the outline is
+// being written its text appears as it arrives (outline_delta); unsent edits are kept as a draft in IndexedDB.
 
+import { debounced, draftKey, drafts } from '../drafts.js';
 import { fill, h, toast } from '../dom.js';
 import { errorMessage, t } from '../i18n.js';
+import { loadUntilDone } from '../net-retry.js';
+import { splitOutline } from '../post-text.js';
+import '../strings-creator.js';
+import { draftOffer, savedWhen } from './draft-offer.js';
+import { netBanner } from './net-banner.js';
 import { openStream } from './stream.js';
 
 export const name = 'outline';
 const MAX_PAGES = 30;
 const TYPES = ['cover', 'content', 'summary'];
 const TYPE_TAGS = { cover: '[封面]', content: '[内容]', summary: '[总结]' };
-const draftKey = (id) => `inkstream.outline.${id}`;
+// Edits of this page load, so a language switch or a re-login re-renders them as they are, without asking.
+const inMemory = new Map(); // task id → {topic, pages}
 
-function loadDraft(id) {
-  try { return JSON.parse(sessionStorage.getItem(draftKey(id)) || 'null'); } catch { return null; }
-}
-
-function saveDraft(id, draft) {
-  try { sessionStorage.setItem(draftKey(id), JSON.stringify(draft)); } catch { /* quota: keep in memory */ }
-}
+const samePages = (a, b) => JSON.stringify(a.map((p) => [p.type, p.content]))
+  === JSON.stringify(b.map((p) => [p.type, p.content]));
 
 export function render(ctx, taskId) {
-  let draft = loadDraft(taskId); // {topic, pages: [{type, content}]}
+  let draft = inMemory.get(taskId) || null; // {topic, pages: [{type, content}]}
   let stream = null;
+  let loader = null;
+  let written = ''; // the outline's text so far, from outline_delta events
+  const key = draftKey(ctx.auth, 'outline', taskId);
+  const offline = netBanner({ onRetryNow: () => { loader?.retryNow(); stream?.reconnectNow(); } });
+  const offerSlot = h('div.offer-slot');
+  const persist = debounced(() => {
+    if (!draft) return;
+    drafts().put(key, { topic: draft.topic, pages: draft.pages, images: ctx.draft.images });
+  });
+  // Editing instead of answering the restore offer starts a new draft (the offer goes away).
+  const saveDraft = () => { inMemory.set(taskId, draft); fill(offerSlot); persist(); };
   const list = h('ol.outline-list', { 'data-test': 'outline-list' });
   const subtitle = h('p.muted');
   const status = h('p.form-error', { role: 'alert' });
@@ -28,7 +42,7 @@ export function render(ctx, taskId) {
   const body = h('div.outline-body', h('p.muted.center', h('span.spinner.dark'), t('outline.loading')));
 
   function changed() {
-    saveDraft(taskId, draft);
+    saveDraft();
     draw();
   }
 
@@ -43,7 +57,7 @@ export function render(ctx, taskId) {
   function row(page, i) {
     const text = h('textarea', { rows: Math.min(9, Math.max(3, page.content.split('\n').length + 1)),
       value: page.content, 'aria-label': t('outline.page', { n: i + 1 }) });
-    text.addEventListener('input', () => { page.content = text.value; saveDraft(taskId, draft); });
+    text.addEventListener('input', () => { page.content = text.value; saveDraft(); });
     const type = h('select', { 'aria-label': 'type' },
       TYPES.map((k) => h('option', { value: k, selected: k === page.type }, t(`outline.type.${k}`))));
     type.addEventListener('change', () => { page.type = type.value; changed(); });
@@ -91,6 +105,9 @@ export function render(ctx, taskId) {
         user_topic: draft.topic || '',
         user_images: ctx.draft.images.map((img) => img.dataUrl),
       });
+      persist.cancel();
+      inMemory.delete(taskId);
+      await drafts().delete(key); // sent: nothing to restore any more
       ctx.navigate(`#/task/${created.task_id}`);
     } catch (err) {
       status.textContent = errorMessage(err);
@@ -98,11 +115,59 @@ export function render(ctx, taskId) {
     }
   }
 
+  function drawWriting() {
+    const pages = splitOutline(written);
+    fill(body, h('div.outline-writing', { 'data-test': 'outline-writing' },
+      h('p.muted', h('span.spinner.dark'), t('outline.writing'), ' · ', t('outline.writingHint')),
+      h('ol.outline-live', pages.map((page, i) => h('li.outline-row.live', { 'data-type': page.type },
+        h('div.row-head', h('span.page-no', t('outline.page', { n: i + 1 })),
+          h('span.type-label', t(`outline.type.${page.type}`))),
+        h('p.live-text', page.content, i === pages.length - 1 ? h('span.caret') : null))))));
+  }
+
+  function onWritingEvent(type, data) {
+    if (type === 'outline_delta') { written += data.text || ''; drawWriting(); }
+    if (type === 'finish') { stream?.close(); stream = null; load(); }
+  }
+
+  async function offerRestore(outline) {
+    const saved = await drafts().get(key);
+    const keepImages = () => { if (ctx.draft.images.length) persist(); }; // reference images survive a reload
+    if (!saved || !Array.isArray(saved.pages) || !saved.pages.length) { keepImages(); return; }
+    const edited = !samePages(saved.pages, outline.pages);
+    const lostImages = (saved.images || []).length > 0 && !ctx.draft.images.length;
+    if (!edited && !lostImages) { keepImages(); return; }
+    fill(offerSlot, draftOffer(t('draft.outlineOffer', { when: savedWhen(saved.savedAt) }), {
+      onRestore: () => {
+        draft = { topic: saved.topic || outline.topic, pages: saved.pages.map((p) => ({ type: p.type, content: p.content })) };
+        if (lostImages) ctx.draft.images.splice(0, ctx.draft.images.length, ...saved.images);
+        changed();
+        toast(t('draft.restored'));
+      },
+      onDiscard: () => { drafts().delete(key).then(keepImages); },
+    }));
+  }
+
   async function load() {
+    loader?.cancel();
+    // Opened while the network is down: the banner shows, and the outline fills in when it is back.
+    loader = loadUntilDone(() => ctx.api.getOutline(taskId), {
+      onRetry: (s) => offline.show(s), onRecovered: () => offline.hide(),
+    });
     try {
-      const outline = await ctx.api.getOutline(taskId);
+      const outline = await loader.promise;
       if (outline.status === 'queued' || outline.status === 'running') {
-        stream = openStream(ctx, taskId, { onEvent: (type) => { if (type === 'finish') load(); } });
+        written = '';
+        drawWriting();
+        stream = openStream(ctx, taskId, {
+          onEvent: onWritingEvent,
+          // The stream drops while the outline is written: the same banner; the manager reconnects by itself.
+          onState: (c) => {
+            if (c.state === 'reconnecting' || (c.state === 'failed' && c.reason === 'retry_limit')) {
+              offline.show({ attempt: Math.max(1, c.attempt) });
+            } else if (c.state === 'open' || c.state === 'done') offline.hide();
+          },
+        });
         return;
       }
       if (!outline.pages.length) {
@@ -112,7 +177,9 @@ export function render(ctx, taskId) {
       }
       draft = { topic: outline.topic, pages: outline.pages.map((p) => ({ type: p.type, content: p.content })) };
       ctx.draft.topic = outline.topic;
-      changed();
+      inMemory.set(taskId, draft);
+      draw();
+      offerRestore(outline);
     } catch (err) {
       fill(body, h('p.form-error', errorMessage(err)), h('a.button.ghost', { href: '#/' }, t('task.goHome')));
       if (err.status !== 404) toast(errorMessage(err), 'error');
@@ -125,6 +192,6 @@ export function render(ctx, taskId) {
     h('div.page-head', h('div', h('h1', t('outline.title'),
       !ctx.info.aiOutline ? h('span.badge', { title: t('home.templateNote') }, t('outline.templateBadge')) : null),
     subtitle)),
-    body);
-  return { el, dispose: () => stream?.close() };
+    offline.el, offerSlot, body);
+  return { el, dispose: () => { stream?.close(); loader?.cancel(); persist.flush(); } };
 }

@@ -1,6 +1,7 @@
 // TaskSession: what the page knows about one generation task — its pages, whether it is finished, and the
 // live connection — kept apart from rendering so a language switch re-renders without reconnecting.
 
+import { loadUntilDone } from '../net-retry.js';
 import { openStream } from './stream.js';
 
 const TERMINAL = ['done', 'partial', 'failed', 'cancelled'];
@@ -16,6 +17,10 @@ export class TaskSession {
     this.cancelled = false;
     this.notFound = false;
     this.loadError = null;
+    this.offline = null; // {attempt} while the first load waits for the network
+    this.copy = null; // {titles, body, tags} once written
+    this.copyText = ''; // the copy as it is being written (copy_delta), until `copy` arrives
+    this._loader = null;
     this.conn = { state: 'idle' };
     this.completeCounts = {}; // index → `complete` events applied, for the "shown exactly once" tests
     this.manager = null;
@@ -37,13 +42,20 @@ export class TaskSession {
 
   async init() {
     let snapshot;
+    // Network down (or the server restarting) when the page opens: show the banner and keep trying.
+    this._loader = loadUntilDone(() => this.ctx.api.getTask(this.taskId), {
+      onRetry: ({ attempt }) => { this.offline = { attempt }; this._changed('offline'); },
+      onRecovered: () => { this.offline = null; this._changed('offline'); },
+    });
     try {
-      snapshot = await this.ctx.api.getTask(this.taskId);
+      snapshot = await this._loader.promise;
     } catch (err) {
       if (err.status === 404 || err.status === 422) this.notFound = true;
       else this.loadError = err;
       this.status = 'error';
       return this._changed();
+    } finally {
+      this._loader = null;
     }
     this._applySnapshot(snapshot);
     if (!this.finished) this._connect(0);
@@ -54,6 +66,7 @@ export class TaskSession {
     this.topic = snapshot.topic || '';
     this.status = snapshot.status;
     this.pages = snapshot.images.map((p) => ({ ...p }));
+    if (snapshot.copy) this.copy = snapshot.copy;
     this.finished = TERMINAL.includes(snapshot.status);
     this.cancelled = snapshot.status === 'cancelled';
   }
@@ -75,13 +88,23 @@ export class TaskSession {
       Object.assign(page, { status: 'generating', error: null });
       this.status = 'running';
     } else if (type === 'complete' && page) {
-      Object.assign(page, { status: 'done', image_url: data.image_url, error: null });
+      Object.assign(page, { status: 'done', image_url: data.image_url, preview_url: data.preview_url || null,
+        error: null });
       this.completeCounts[data.index] = (this.completeCounts[data.index] || 0) + 1;
     } else if (type === 'error' && page) {
       Object.assign(page, { status: 'error', error: data.message, retryable: data.retryable });
     } else if (type === 'retry') {
       for (const index of data.indexes || []) Object.assign(this._page(index) || {}, { status: 'pending', error: null });
       this.finished = false;
+    } else if (type === 'copy_delta') {
+      this.copyText += data.text || '';
+      this._changed('copy');
+      return;
+    } else if (type === 'copy') {
+      this.copy = { titles: data.titles || [], body: data.body || '', tags: data.tags || [] };
+      this.copyText = '';
+      this._changed('copy');
+      return;
     } else if (type === 'finish') {
       this._onFinish(data, id);
       return;
@@ -109,6 +132,20 @@ export class TaskSession {
     this._changed();
   }
 
+  /** Freshly signed image URLs (the old ones expired or keep failing): GET the task again. */
+  async refreshUrls() {
+    const snapshot = await this.ctx.api.getTask(this.taskId);
+    for (const fresh of snapshot.images) {
+      const page = this._page(fresh.index);
+      if (page && fresh.image_url && page.status === 'done') {
+        Object.assign(page, { image_url: fresh.image_url, preview_url: fresh.preview_url || null });
+      }
+    }
+  }
+
+  /** The user pressed "retry now" on the loading banner. */
+  retryLoadNow() { this._loader?.retryNow(); }
+
   async rerun(index = null) {
     const cursor = this.manager ? this.manager.lastEventId : 0;
     const snapshot = await this.ctx.api.getTask(this.taskId).catch(() => null);
@@ -131,6 +168,7 @@ export class TaskSession {
   }
 
   close() {
+    this._loader?.cancel();
     this.manager?.close();
     this.manager = null;
     this._listeners.clear();

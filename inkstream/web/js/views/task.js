@@ -2,7 +2,12 @@
 
 import { downloadBlob, fill, h, toast } from '../dom.js';
 import { errorMessage, t } from '../i18n.js';
+import { ImageKeeper } from '../image-keeper.js';
+import { postText } from '../post-text.js';
+import '../strings-creator.js';
 import { zipStore } from '../zip.js';
+import { drawCopy } from './copy-panel.js';
+import { netBanner } from './net-banner.js';
 import { TaskSession } from './task-session.js';
 
 export const name = 'task';
@@ -19,13 +24,25 @@ export function render(ctx, taskId) {
   const title = h('h1');
   const meta = h('p.muted');
   const bar = h('div.progress-fill');
-  const progress = h('div.progress', { role: 'progressbar', 'aria-valuemin': 0 }, bar);
+  const progress = h('div.progress', { role: 'progressbar', 'aria-valuemin': 0, hidden: true }, bar);
   const banner = h('div.banner', { 'data-test': 'banner', hidden: true });
   const summary = h('div.summary', { 'data-test': 'summary', hidden: true });
   const actions = h('div.task-actions');
   const grid = h('div.grid', { 'data-test': 'grid' });
-  const diag = h('details.diagnostics', { 'data-test': 'diagnostics' });
+  const diag = h('details.diagnostics', { 'data-test': 'diagnostics', hidden: true });
   const cards = new Map();
+  const copyBox = h('section.copy-panel', { 'data-test': 'copy-panel', hidden: true });
+  const offline = netBanner({ onRetryNow: () => session.retryLoadNow() });
+  // Grids show the small preview when the server gives one; the lightbox and downloads use the full PNG.
+  const shown = (page) => page.preview_url || page.image_url;
+  const keeper = new ImageKeeper({
+    urlFor: (key) => { const page = session.pages.find((p) => String(p.index) === key); return page ? shown(page) : null; },
+    refresh: () => session.refreshUrls(),
+    onChange: () => { if (cards.size) drawHeader(); },
+  });
+  window.__inkstream.images = keeper; // for the browser tests
+  const onOnline = () => keeper.retryAll();
+  window.addEventListener('online', onOnline);
 
   function card(page) {
     const label = h('figcaption',
@@ -34,8 +51,10 @@ export function render(ctx, taskId) {
       h(`span.state.s-${page.status}`, t(`task.status.${page.status}`)));
     let visual;
     if (page.status === 'done' && page.image_url) {
+      // Not loading=lazy: the page only says "all done" once every image has loaded, and previews are small.
+      const img = keeper.attach(h('img', { alt: page.content.split('\n')[0] }), String(page.index));
       visual = h('button.shot', { type: 'button', title: t('task.open'), onclick: () => lightbox(page) },
-        h('img', { src: page.image_url, alt: page.content.split('\n')[0], loading: 'lazy' }));
+        img, h('span.img-retrying', { 'aria-hidden': 'true' }, h('span.spinner.dark'), t('img.retrying')));
     } else if (page.status === 'error') {
       visual = h('div.placeholder.failed',
         h('span.big-icon', '!'), h('p', page.error || t('task.status.error')),
@@ -64,6 +83,7 @@ export function render(ctx, taskId) {
   }
 
   function drawHeader() {
+    progress.hidden = false;
     const total = session.pages.length;
     const done = session.done;
     title.textContent = session.topic || (session.finished ? t('task.resultTitle') : t('task.title'));
@@ -76,9 +96,17 @@ export function render(ctx, taskId) {
     progress.setAttribute('aria-valuemax', total);
     progress.setAttribute('aria-valuenow', done);
     summary.hidden = !session.finished;
-    summary.className = `summary ${session.failed ? 'warn' : 'ok'}`;
+    // "All done" only once every image is on screen: a finished task with an image still loading (or broken
+    // and being retried) says so instead.
+    const shownDone = session.pages.filter((p) => p.status === 'done' && shown(p)).length;
+    const imagesReady = keeper.loaded >= shownDone;
+    summary.className = `summary ${session.failed || !imagesReady ? 'warn' : 'ok'}`;
+    summary.dataset.state = session.cancelled ? 'cancelled' : session.failed ? 'partial' : imagesReady ? 'done' : 'loading';
     summary.textContent = session.cancelled ? t('task.cancelled')
-      : session.failed ? t('task.partial', { done, failed: session.failed }) : t('task.allDone');
+      : session.failed ? t('task.partial', { done, failed: session.failed })
+        : imagesReady ? t('task.allDone')
+          : keeper.broken ? t('img.brokenSummary', { n: keeper.broken })
+            : t('img.loadingSummary', { loaded: keeper.loaded, total: shownDone });
     fill(actions, ...(session.finished ? [
       done ? h('button.primary', { type: 'button', 'data-test': 'download-all', onclick: downloadAll }, t('task.downloadAll')) : null,
       session.failed ? h('button', { type: 'button', 'data-test': 'retry-failed', onclick: () => act(() => session.rerun(null)) },
@@ -91,6 +119,9 @@ export function render(ctx, taskId) {
 
   function drawBanner() {
     const c = session.conn;
+    // While the live connection has given up (until "reconnect" or the network returns), images wait too.
+    if (c.state === 'failed') keeper.pause();
+    else if (c.state === 'open' || c.state === 'done') keeper.resume();
     banner.dataset.state = c.state;
     banner.hidden = session.finished || c.state === 'idle' || c.state === 'done';
     banner.className = `banner b-${c.state}`;
@@ -146,6 +177,8 @@ export function render(ctx, taskId) {
     drawHeader();
     drawBanner();
     cards.clear();
+    keeper.keepOnly(session.pages.filter((p) => p.status === 'done').map((p) => String(p.index)));
+    drawCopy(copyBox, { copy: session.copy, writing: session.copyText });
     fill(grid, ...session.pages.map((page) => {
       const c = card(page);
       cards.set(page.index, c);
@@ -166,10 +199,17 @@ export function render(ctx, taskId) {
       const files = [];
       for (const page of done) {
         button.textContent = t('task.zipping', { done: files.length, total: done.length });
-        const res = await fetch(page.image_url);
+        let res = await fetch(page.image_url).catch(() => null);
+        if (!res || !res.ok) { // expired link or a blip: once more with a freshly signed URL
+          await session.refreshUrls();
+          res = await fetch(page.image_url);
+        }
         if (!res.ok) throw new Error(`${fileName(page)}: HTTP ${res.status}`);
         files.push({ name: fileName(page), data: new Uint8Array(await res.arrayBuffer()) });
       }
+      const words = postText(session.copy, { titlesLabel: t('copy.titles'), bodyLabel: t('copy.body'),
+        tagsLabel: t('copy.tags') });
+      if (words) files.push({ name: 'post.txt', data: new TextEncoder().encode(words) });
       const safe = (session.topic || 'inkstream').replace(/[\\/:*?"<>|\s]+/g, '_').slice(0, 40);
       downloadBlob(new Blob([zipStore(files)], { type: 'application/zip' }), `${safe}.zip`);
     } catch (err) {
@@ -194,23 +234,28 @@ export function render(ctx, taskId) {
 
   const el = h('section.task',
     h('div.page-head', h('div', title, meta), actions),
-    progress, banner, summary, grid, diag);
+    offline.el, progress, banner, summary, grid, copyBox, diag);
 
   const unsubscribe = session.subscribe((what, index) => {
     if (what === 'conn') drawBanner();
+    else if (what === 'offline') { if (session.offline) offline.show(session.offline); else offline.hide(); }
+    else if (what === 'copy') drawCopy(copyBox, { copy: session.copy, writing: session.copyText });
     else if (what === 'page' && index !== null && cards.size) { drawCard(index); drawHeader(); drawDiagnostics(); }
     else drawAll();
   });
   if (fresh) {
-    grid.append(h('p.muted.center', h('span.spinner.dark'), t('outline.loading')));
+    grid.append(h('p.muted.center', h('span.spinner.dark'), t('common.loading')));
     session.init();
   } else {
     drawAll();
+    if (session.offline) offline.show(session.offline);
   }
   return {
     el,
     dispose: ({ keep = false } = {}) => {
       unsubscribe();
+      keeper.dispose();
+      window.removeEventListener('online', onOnline);
       if (keep) kept = session;
       else session.close();
     },
