@@ -6,6 +6,7 @@ dark theme (dark-result, dark-history). The copy and the live outline are drawn 
 put on the wire by Playwright routes, until the server side of copy and outline_delta is merged.
 
 Not a test (pytest does not collect it); run it when the UI changes:  .venv/bin/python -m tests.e2e.make_screenshots
+(`… make_screenshots admin` shoots only the admin pages, the sessions page and the revocation flash).
 PNGs over 300 KB are re-encoded with a 256-colour palette.
 """
 
@@ -23,6 +24,7 @@ import httpx
 from PIL import Image
 from playwright.sync_api import Browser, Page
 
+from tests.e2e import admin_screens
 from tests.e2e.browser import DESKTOP, PHONE, App, launch
 from tests.support.client import Account, login, new_account
 from tests.support.server import LiveServer
@@ -214,17 +216,27 @@ def shoot(browser: Browser, live: LiveServer, http: httpx.Client, account: Accou
 
 
 def main() -> int:
+    only_admin = sys.argv[1:] == ["admin"]
     OUT.mkdir(parents=True, exist_ok=True)
     data = Path(tempfile.mkdtemp(prefix="inkstream-shots-"))
     live = LiveServer(
-        data, heartbeat_interval=1, offline_delay=0.5, page_concurrency=1, max_running_tasks_per_user=50
+        data,
+        heartbeat_interval=1,
+        offline_delay=0.5,
+        page_concurrency=1,
+        max_running_tasks_per_user=50,
+        admin_username=admin_screens.ADMIN.username,
+        admin_password=admin_screens.ADMIN.password,
     ).start()
     try:
         with httpx.Client(base_url=live.url, timeout=30) as http, launch() as browser:
             account = new_account(http, prefix="lily")
+            ids = admin_screens.seed(http)
             for lang in ("zh", "en"):
                 for device in ("desktop", "phone"):
-                    shoot(browser, live, http, account, lang, device)
+                    if not only_admin:
+                        shoot(browser, live, http, account, lang, device)
+                    admin_screens.shoot(browser, live, http, ids, lang, device, save)
     finally:
         live.stop()
     return 0

@@ -19,6 +19,20 @@ export const KEYS = Object.freeze({
   user: 'inkstream.user',
 });
 
+/** Codes that mean the server ended this session on purpose: no refresh can help, the user must log in again. */
+export const REVOKED = Object.freeze(['session_revoked', 'account_disabled']);
+
+/** The error code of a 401/403 answer when it is a revocation, else null (the body is left unread). */
+export async function revokedCode(res) {
+  if (res.status !== 401 && res.status !== 403) return null;
+  try {
+    const code = (await res.clone().json()).code;
+    return REVOKED.includes(code) ? code : null;
+  } catch {
+    return null;
+  }
+}
+
 const LOCK_NAME = 'inkstream-token-refresh';
 const CHANNEL_NAME = 'inkstream-auth';
 
@@ -115,8 +129,9 @@ export class Auth {
     });
   }
 
-  async register(username, password) {
-    const res = await this._post('/api/auth/register', { username, password });
+  async register(username, password, inviteCode = '') {
+    const body = inviteCode ? { username, password, invite_code: inviteCode } : { username, password };
+    const res = await this._post('/api/auth/register', body);
     if (!res.ok) throw await errorFrom(res);
     return this.login(username, password);
   }
@@ -141,6 +156,15 @@ export class Auth {
     this.log.info('[Auth] logged out');
     this.channel?.postMessage({ type: 'logout', reason: 'logged_out' });
     this._emit('logout', { reason: 'logged_out', fromOtherTab: false });
+  }
+
+  /** The server ended this session (revoked, account disabled): forget it here and in every tab, say why. */
+  async endSession(reason) {
+    if (!this.isLoggedIn()) return;
+    await this._clear();
+    this.log.warn(`[Auth] the server ended this session (${reason})`);
+    this.channel?.postMessage({ type: 'logout', reason });
+    this._emit('logout', { reason, fromOtherTab: false });
   }
 
   /** A token that will still be valid in `thresholdSeconds`, refreshing first when needed. */
@@ -199,9 +223,10 @@ export class Auth {
       throw err;
     }
     this.log.error(`[Auth] token refresh refused (${err.code}): the session is over, log in again`);
+    const reason = REVOKED.includes(err.code) ? err.code : 'session_expired';
     await this._clear();
-    this.channel?.postMessage({ type: 'logout', reason: 'session_expired' });
-    this._emit('logout', { reason: 'session_expired', fromOtherTab: false });
+    this.channel?.postMessage({ type: 'logout', reason });
+    this._emit('logout', { reason, fromOtherTab: false });
     throw new AuthFailed(err.message, err.code);
   }
 
@@ -212,6 +237,11 @@ export class Auth {
     });
     const token = await this.ensureValidToken(30);
     const res = await send(token);
+    const revoked = await revokedCode(res);
+    if (revoked) {
+      await this.endSession(revoked);
+      return res;
+    }
     if (res.status !== 401) return res;
     this.log.warn(`[Auth] ${path.split('?')[0]} answered 401: refreshing and retrying once`);
     return send(await this.refresh());

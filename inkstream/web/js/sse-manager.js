@@ -7,7 +7,9 @@
 //  - every reconnect resumes from the last event id (`?last_event_id=`: a new EventSource does not carry
 //    Last-Event-ID) and events are deduplicated by id, so nothing is lost or shown twice;
 //  - only `finish` (or a 204 on resume) means finished — "the connection closed after data" means nothing;
-//  - a heartbeat watchdog notices a silently dead connection (2.5 × the server's heartbeat interval).
+//  - a heartbeat watchdog notices a silently dead connection (2.5 × the server's heartbeat interval);
+//  - a session the server ended (a final `error` event with `fatal: true`, or a 401 `session_revoked` / 403
+//    `account_disabled` answer) stops the manager for good: no reconnect, onFatal({code, message}) instead.
 //
 // No DOM dependency: fetch, EventSource, the clock, randomness and the logger are injected, so it runs under
 // Node or in a page with fakes. All times are in milliseconds unless a name says otherwise.
@@ -33,7 +35,11 @@ export const Reason = Object.freeze({
   VISIBLE: 'page_visible',
   ONLINE: 'back_online',
   MANUAL: 'manual',
+  REVOKED: 'revoked',
 });
+
+/** Error codes by which the server says it ended the session; reconnecting cannot help. */
+export const FATAL_CODES = Object.freeze(['session_revoked', 'account_disabled']);
 
 // outline_delta / copy_delta carry text as it is written, outline / copy the parsed result (issue 13).
 const TASK_EVENTS = ['progress', 'complete', 'error', 'retry', 'finish', 'outline_delta', 'outline', 'copy_delta',
@@ -70,7 +76,7 @@ export class SSEConnectionManager {
   constructor({
     taskId, auth, fetch: fetchFn, EventSource: ES, baseUrl = '', clock = defaultClock, random = Math.random,
     logger = console, startAfter = 0, heartbeatInterval = 15, maxAttempts = 5, baseDelay = 1000,
-    maxDelay = 15000, onEvent = () => {}, onState = () => {},
+    maxDelay = 15000, onEvent = () => {}, onState = () => {}, onFatal = () => {},
   }) {
     this.taskId = taskId;
     this.auth = auth;
@@ -87,6 +93,8 @@ export class SSEConnectionManager {
     this.maxDelay = maxDelay;
     this.onEvent = onEvent;
     this.onState = onState;
+    this.onFatal = onFatal;
+    this.fatal = null; // {code, message} once the server ended the session
 
     this.state = State.IDLE;
     this.attempt = 0; // consecutive failed attempts since the last healthy connection
@@ -114,7 +122,7 @@ export class SSEConnectionManager {
 
   /** The banner's "reconnect" button: start over with a fresh attempt budget. */
   reconnectNow(reason = Reason.MANUAL) {
-    if (this.state === State.DONE) return;
+    if (this.state === State.DONE || this.fatal) return;
     this.attempt = 0;
     this._record(reason, 'requested');
     this._connect(reason);
@@ -122,6 +130,7 @@ export class SSEConnectionManager {
 
   /** The page became visible again: a connection that may have died in the background is checked. */
   handleVisible() {
+    if (this.fatal) return;
     if (this.state === State.RECONNECTING || this.state === State.FAILED
         && this.reason !== Reason.NOT_FOUND && this.reason !== Reason.AUTH) {
       this.log.info('[SSE] page visible again: reconnecting now');
@@ -130,6 +139,7 @@ export class SSEConnectionManager {
   }
 
   handleOnline() {
+    if (this.fatal) return;
     if (this.state === State.RECONNECTING || this.state === State.FAILED
         && this.reason !== Reason.NOT_FOUND && this.reason !== Reason.AUTH) {
       this.log.info('[SSE] network is back: reconnecting now');
@@ -157,7 +167,7 @@ export class SSEConnectionManager {
 
   snapshot() {
     return {
-      state: this.state, attempt: this.attempt, maxAttempts: this.maxAttempts, reason: this.reason,
+      state: this.state, attempt: this.attempt, maxAttempts: this.maxAttempts, reason: this.reason, fatal: this.fatal,
       lastEventId: this.lastEventId, receivedIds: [...this.receivedIds], duplicates: this.duplicates,
       history: this.history.map((h) => ({ ...h })), connections: this.connections,
     };
@@ -183,6 +193,7 @@ export class SSEConnectionManager {
       ticket = await this._ticket(token);
     } catch (err) {
       if (gen !== this._generation) return;
+      if (err.code) return this._fatal({ code: err.code, message: err.message });
       return this._onFailure(gen, err.reason || Reason.NETWORK, err);
     }
     if (gen !== this._generation) return;
@@ -229,12 +240,22 @@ export class SSEConnectionManager {
       throw Object.assign(new Error('network'), { reason: Reason.NETWORK });
     }
     if (res.ok) return (await res.json()).ticket;
-    throw Object.assign(new Error(`ticket ${res.status}`), { reason: statusReason(res.status), status: res.status });
+    const code = await fatalCode(res);
+    throw Object.assign(new Error(`ticket ${res.status}`), { reason: statusReason(res.status), status: res.status, code });
   }
 
   _onMessage(gen, type, ev) {
     if (gen !== this._generation) return;
     this._armWatchdog(gen);
+    if (type === 'error') {
+      // The session's final event carries `fatal` and a `code` (and, unlike a page's error, no index or id).
+      let data = null;
+      try { data = JSON.parse(ev.data); } catch { /* a page error is parsed below */ }
+      if (data && data.fatal === true && data.code) {
+        this._fatal({ code: data.code, message: data.message || '' });
+        return;
+      }
+    }
     const id = Number(ev.lastEventId);
     if (!Number.isSafeInteger(id) || id <= this.lastEventId) {
       this.duplicates += 1;
@@ -293,6 +314,9 @@ export class SSEConnectionManager {
       }
       return this._onFailure(gen, this._healthy ? Reason.NETWORK : Reason.SERVER);
     }
+    const code = await fatalCode(res);
+    if (gen !== this._generation) return;
+    if (code) return this._fatal({ code, message: '' });
     return this._onFailure(gen, statusReason(res.status));
   }
 
@@ -338,10 +362,22 @@ export class SSEConnectionManager {
   }
 
   _authFailed(err) {
+    if (err && FATAL_CODES.includes(err.code)) return this._fatal({ code: err.code, message: err.message || '' });
     this.log.error(`[Auth] no valid session (${err && err.code ? err.code : 'auth_failed'}): log in again`);
     this._record(Reason.AUTH, 'stopped');
     this._teardown();
     this._setState(State.FAILED, Reason.AUTH);
+  }
+
+  /** The server ended the session: stop for good and tell the page why. */
+  _fatal({ code, message }) {
+    if (this.fatal) return;
+    this.fatal = { code, message };
+    this.log.error(`[SSE] the server ended the session (${code}): not reconnecting`);
+    this._record(Reason.REVOKED, 'stopped');
+    this._teardown();
+    this._setState(State.FAILED, Reason.REVOKED, code);
+    this.onFatal({ code, message });
   }
 
   /** Full jitter: uniform in [base/2, cap], the cap doubling per attempt, bounded by maxDelay. */
@@ -385,6 +421,17 @@ export class SSEConnectionManager {
     this.reason = reason;
     this.onState({ state, reason, cause, attempt: this.attempt, maxAttempts: this.maxAttempts,
       lastEventId: this.lastEventId });
+  }
+}
+
+/** The code of a 401/403 answer when it says the session was ended on purpose, else null. */
+async function fatalCode(res) {
+  if (res.status !== 401 && res.status !== 403) return null;
+  try {
+    const body = await (res.clone ? res.clone() : res).json();
+    return body && FATAL_CODES.includes(body.code) ? body.code : null;
+  } catch {
+    return null;
   }
 }
 

@@ -15,6 +15,10 @@ export function render(ctx) {
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password',
     required: true, minlength: 8 });
   const submit = h('button.primary.block', { type: 'submit' }, t('login.submitLogin'));
+  // Shown for sign-up when the server says an invite is needed (GET /api/auth/registration/config).
+  const invite = h('input', { name: 'invite_code', autocomplete: 'off', maxlength: 64, 'data-test': 'invite-code' });
+  const inviteField = h('label', { hidden: true, 'data-test': 'invite-field' }, h('span', t('login.inviteCode')), invite);
+  let registration = { enabled: true, invite_required: false };
   const tabs = ['login', 'register'].map((m) => h('button.tab', {
     type: 'button', 'data-test': `tab-${m}`,
     onclick: () => setMode(m),
@@ -26,6 +30,12 @@ export function render(ctx) {
     submit.textContent = t(m === 'login' ? 'login.submitLogin' : 'login.submitRegister');
     password.autocomplete = m === 'login' ? 'current-password' : 'new-password';
     hints.hidden = m === 'login';
+    inviteField.hidden = m === 'login' || !registration.invite_required;
+    invite.required = !inviteField.hidden;
+    const closed = m === 'register' && !registration.enabled;
+    submit.disabled = closed;
+    if (closed) message.textContent = t('error.registration_closed');
+    else if (message.textContent === t('error.registration_closed')) message.textContent = '';
   }
 
   const hints = h('p.hint', `${t('login.usernameHint')} · ${t('login.passwordHint')}`);
@@ -37,22 +47,27 @@ export function render(ctx) {
       message.classList.remove('notice');
       try {
         if (mode === 'login') await ctx.auth.login(username.value.trim(), password.value);
-        else await ctx.auth.register(username.value.trim(), password.value);
+        else await ctx.auth.register(username.value.trim(), password.value, invite.value.trim());
         const next = ctx.afterLogin && ctx.afterLogin !== '#/login' ? ctx.afterLogin : '#/';
         ctx.afterLogin = null;
         ctx.navigate(next);
       } catch (err) {
         message.textContent = errorMessage(err);
       } finally {
-        submit.disabled = false;
+        submit.disabled = mode === 'register' && !registration.enabled;
       }
     },
   },
   h('div.tabs', tabs),
   h('label', h('span', t('login.username')), username),
   h('label', h('span', t('login.password')), password),
-  hints, message, submit);
+  inviteField, hints, message, submit);
   setMode('login');
+  fetch('/api/auth/registration/config').then((res) => (res.ok ? res.json() : null)).then((config) => {
+    if (!config) return;
+    registration = { enabled: config.enabled !== false, invite_required: Boolean(config.invite_required) };
+    setMode(mode);
+  }).catch(() => { /* an older server: sign-up as before, its errors say the rest */ });
 
   const el = h('section.auth',
     h('div.auth-pitch',

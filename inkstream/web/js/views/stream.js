@@ -13,6 +13,8 @@ export function openStream(ctx, taskId, { startAfter = 0, onEvent, onState }) {
     ...ctx.config.sse,
     onEvent,
     onState,
+    // The server ended the session (revoked, account disabled): the app shows the login page and says why.
+    onFatal: ({ code }) => ctx.auth.endSession(code),
   });
   const detach = manager.attach(window, document);
   ctx.sse = manager;
