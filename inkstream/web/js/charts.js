@@ -37,9 +37,9 @@ export function niceTicks(max, count = 4) {
  * times: [unix seconds]; series: [{label, values: [number|null]}] (null: no data in that bucket, a gap);
  * format: (v) => label of a y value; fixedMax: the y axis top (e.g. 1 for rates).
  */
-export function lineChart({ times, series, format = String, fixedMax = null, timeLabel, width = 640, height = 200,
+export function lineChart({ times, series, format = String, fixedMax = null, timeLabel, width = 380, height = 190,
   title = '' }) {
-  const pad = { left: 48, right: 12, top: 12, bottom: 26 };
+  const pad = { left: 44, right: 10, top: 10, bottom: 24 };
   const w = width - pad.left - pad.right;
   const h = height - pad.top - pad.bottom;
   const all = series.flatMap((s) => s.values).filter((v) => typeof v === 'number');
@@ -54,9 +54,9 @@ export function lineChart({ times, series, format = String, fixedMax = null, tim
     root.append(svg('line', { x1: pad.left, x2: width - pad.right, y1: y(tick), y2: y(tick), class: 'grid' }));
     root.append(text(pad.left - 6, y(tick) + 4, format(tick), 'axis', 'end'));
   }
-  const labelEvery = Math.max(1, Math.ceil(times.length / 6));
+  const labelEvery = Math.max(1, Math.ceil(times.length / 4));
   times.forEach((t, i) => {
-    if (i % labelEvery === 0 || i === times.length - 1) root.append(text(x(i), height - 8, timeLabel(t), 'axis'));
+    if (i % labelEvery === 0) root.append(text(x(i), height - 6, timeLabel(t), 'axis'));
   });
   series.forEach((s, k) => {
     let d = '';
@@ -81,7 +81,7 @@ export function lineChart({ times, series, format = String, fixedMax = null, tim
 }
 
 /** Grouped bars per category: categories [label]; series [{label, values: [number]}]. */
-export function barChart({ categories, series, width = 640, height = 180, title = '' }) {
+export function barChart({ categories, series, width = 420, height = 180, title = '' }) {
   const pad = { left: 40, right: 12, top: 12, bottom: 26 };
   const w = width - pad.left - pad.right;
   const h = height - pad.top - pad.bottom;
