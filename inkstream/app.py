@@ -44,7 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         frames = FrameCache(max_age=min(300.0, settings.image_url_ttl / 4))
         app.state.services = Services(settings, build_auth(settings, core.db, core.redis), build_tasks(core, queue),
                                       core.events, core.images, frames)
-        app.state.broadcaster = Broadcaster(core.events, frames, buffer_size=settings.stream_buffer_events)
+        app.state.broadcaster = Broadcaster(core.events, frames, heartbeat_interval=settings.heartbeat_interval,
+                                            buffer_size=settings.stream_buffer_events)
         await queue.start()
         try:
             yield

@@ -67,8 +67,8 @@ async def _open(task_id: str, request: Request, svc: Services, ticket: str | Non
     s = svc.settings
     broadcaster: Broadcaster = request.app.state.broadcaster
     events = broadcaster.stream(
-        task_id, after, retry_ms=s.sse_retry_ms, heartbeat_interval=s.heartbeat_interval,
-        viewer=user_id, present=lambda e: event_view(e, svc.images, user_id), counters=STREAM_COUNTERS,
+        task_id, after, retry_ms=s.sse_retry_ms, viewer=user_id,
+        present=lambda e: event_view(e, svc.images, user_id), counters=STREAM_COUNTERS,
     )
     return EventSourceResponse(
         # ping=0: our own `heartbeat` events replace sse-starlette's comment pings.
