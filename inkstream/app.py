@@ -74,7 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # re-encoded well before the signed image URLs in them expire
         frames = FrameCache(max_age=min(300.0, settings.image_url_ttl / 4))
         app.state.services = Services(settings, auth, tasks, core.events, core.images, frames, guard, admin, usage)
-        app.state.broadcaster = Broadcaster(core.events, frames, buffer_size=settings.stream_buffer_events)
+        app.state.broadcaster = Broadcaster(core.events, frames, heartbeat_interval=settings.heartbeat_interval,
+                                            buffer_size=settings.stream_buffer_events)
         await ensure_admin(core.db, auth, settings.admin_username, settings.admin_password)
         await guard.start()
         await rollups.start()

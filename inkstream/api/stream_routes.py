@@ -99,9 +99,9 @@ async def _watched(svc: Services, broadcaster: Broadcaster, task_id: str, after:
     ended = "client"  # unless the stream runs to its end: the client went away (or the server stopped)
     try:
         async for frame in broadcaster.stream(
-            task_id, after, retry_ms=s.sse_retry_ms, heartbeat_interval=s.heartbeat_interval,
-            viewer=bearer.user_id, present=lambda e: event_view(e, svc.images, bearer.user_id),
-            counters=STREAM_COUNTERS, ending=ending, wake=kick,
+            task_id, after, retry_ms=s.sse_retry_ms, viewer=bearer.user_id,
+            present=lambda e: event_view(e, svc.images, bearer.user_id), counters=STREAM_COUNTERS, ending=ending,
+            wake=kick,
         ):
             yield frame
         ended = "revoked" if watch.problem is not None else "finish"
