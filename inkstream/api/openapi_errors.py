@@ -26,12 +26,17 @@ ERROR_SCHEMA: dict[str, Any] = {
 DESCRIPTIONS = {
     400: "Bad request", 401: "Not authenticated: token_missing, token_expired, token_invalid, ticket_invalid, …",
     403: "Forbidden", 404: "Not found", 409: "Conflict with the current state", 413: "Request body too large",
-    422: "Invalid input", 429: "Too many requests (see Retry-After)",
+    422: "Invalid input", 429: "Too many requests (see Retry-After)", 503: "Storage unavailable; try again later",
 }
 # Routes that authenticate without the CurrentUser dependency: credentials in the body, a ticket, a signature.
 AUTHENTICATES_ITSELF = {"/api/auth/login", "/api/auth/refresh", "/api/auth/logout", "/api/generate/stream/{task_id}",
                         "/api/images/{task_id}/{file_name}", "/api/metrics"}
 UNAUTHENTICATED = {"/api/health", "/api/auth/register"}
+EXTRA = {
+    ("POST", "/api/auth/register"): {403},  # registration closed (INKSTREAM_PUBLIC_REGISTRATION=false)
+    ("POST", "/api/outline"): {503},  # reference images could not be stored (disk full)
+    ("POST", "/api/generate"): {503},
+}
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -63,7 +68,7 @@ def error_codes(path: str, method: str, needs_user: bool, has_body: bool) -> lis
         codes.add(413)
     if method == "POST":
         codes.add(429)  # login limits, running-task limits
-    return sorted(codes)
+    return sorted(codes | EXTRA.get((method, path), set()))
 
 
 def documented_openapi(app: FastAPI) -> dict[str, Any]:

@@ -33,9 +33,9 @@ def test_every_operation_documents_its_errors_as_code_and_message(tmp_path: Path
         for code, response in errors.items():
             assert response["content"]["application/json"]["schema"] == ERROR_REF, (method, path, code)
     by_route = {(m, p): sorted(_errors(op)) for m, p, op in operations}
-    assert by_route[("POST", "/api/generate")] == ["401", "403", "409", "413", "422", "429"]
+    assert by_route[("POST", "/api/generate")] == ["401", "403", "409", "413", "422", "429", "503"]
     assert by_route[("GET", "/api/generate/{task_id}")] == ["401", "403", "404", "422"]
-    assert by_route[("POST", "/api/auth/register")] == ["409", "413", "422", "429"]
+    assert by_route[("POST", "/api/auth/register")] == ["403", "409", "413", "422", "429"]
     assert by_route[("POST", "/api/auth/login")] == ["401", "403", "413", "422", "429"]
     assert by_route[("GET", "/api/health")] == ["422"]
 
