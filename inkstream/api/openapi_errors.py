@@ -89,9 +89,20 @@ def documented_openapi(app: FastAPI) -> dict[str, Any]:
                 if existing is None or status == 422:  # 422: ours, not FastAPI's HTTPValidationError shape
                     responses[str(status)] = {"description": DESCRIPTIONS[status],
                                               "content": {"application/json": {"schema": ref}}}
+            _document_idempotent_replay(operation)
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     return schema
+
+
+def _document_idempotent_replay(operation: dict[str, Any]) -> None:
+    """A create with an Idempotency-Key seen before answers 200 with the first task instead of 202."""
+    responses = operation.get("responses", {})
+    if "202" in responses and "200" not in responses and any(
+        p.get("in") == "header" and p.get("name", "").lower() == "idempotency-key"
+        for p in operation.get("parameters", [])
+    ):
+        responses["200"] = {**responses["202"], "description": "This Idempotency-Key was seen: the first task"}
 
 
 def install_openapi_errors(app: FastAPI) -> None:

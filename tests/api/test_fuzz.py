@@ -92,3 +92,14 @@ def test_a_body_that_is_not_utf8_is_422_not_an_undocumented_400(fuzz_server: Liv
     r = httpx.post(f"{fuzz_server.url}/api/auth/register", content=b"H\xff\x7f\x0b\xfe`",
                    headers={"Content-Type": "application/json"})
     assert (r.status_code, r.json()["code"]) == (422, "validation_error")
+
+
+def test_a_repeated_idempotency_key_answers_a_documented_200(fuzz_server: LiveServer, fuzz_account: Account) -> None:
+    doc = httpx.get(f"{fuzz_server.url}/openapi.json").json()
+    for path in ("/api/outline", "/api/generate"):
+        assert {"200", "202"} <= set(doc["paths"][path]["post"]["responses"]), path
+    headers = {**fuzz_account.headers, "Idempotency-Key": "fuzz-replay-1"}
+    first = httpx.post(f"{fuzz_server.url}/api/outline", json={"topic": "露营"}, headers=headers)
+    again = httpx.post(f"{fuzz_server.url}/api/outline", json={"topic": "露营"}, headers=headers)
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert first.json()["task_id"] == again.json()["task_id"]
