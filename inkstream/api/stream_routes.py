@@ -34,7 +34,9 @@ def _cursor(raw: str | None) -> int:
     return int(raw)
 
 
-@router.get("/api/generate/stream/{task_id}", response_model=None)
+@router.get("/api/generate/stream/{task_id}", response_model=None, responses={
+    200: {"description": "The task's events", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+    204: {"description": "The stream is over: the client already has `finish`"}})
 async def stream(
     task_id: TaskId,
     request: Request,
