@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 
 from inkstream.generators.base import PageRequest
-from inkstream.generators.card_renderer import CardRenderer
+from inkstream.generators.cards.card_renderer import CardRenderer
 from inkstream.generators.copy_format import copy_as_text
 from inkstream.generators.offline import OfflineWriter
 
