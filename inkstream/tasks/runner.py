@@ -119,6 +119,9 @@ class TaskRunner:
         try:
             outline = await asyncio.wait_for(self._outline.generate_outline(task.topic, refs, deltas),
                                              self._page_timeout)
+        except asyncio.CancelledError:
+            deltas.abandon()
+            raise
         except (GeneratorError, TimeoutError) as exc:
             await deltas.close()
             message, retryable = _failure(exc, "The outline generator")
@@ -209,6 +212,9 @@ class TaskRunner:
                                              deltas),
                     self._page_timeout,
                 )
+            except asyncio.CancelledError:  # the task was cancelled: its `finish` is written, nothing may follow
+                deltas.abandon()
+                raise
             except (GeneratorError, TimeoutError) as exc:
                 await deltas.close()
                 message, retryable = _failure(exc, "Writing the copy")
