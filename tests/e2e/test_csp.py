@@ -59,7 +59,7 @@ def test_the_whole_ui_runs_under_the_strict_csp_with_zero_violations(
     assert page.evaluate("getComputedStyle(document.querySelector('.progress-fill')).width") != "0px"
     # Images load from the API, the lightbox opens, stylesheet rules apply.
     page.wait_for_function("() => [...document.querySelectorAll('figure.page-card img')]"
-                           ".every(i => i.complete && i.naturalWidth === 1080)")
+                           ".every(i => i.complete && i.naturalWidth === 540)")  # the WebP previews
     page.locator("figure.page-card button.shot").first.click()
     expect(page.locator(".lightbox")).to_be_visible()
     assert page.evaluate("getComputedStyle(document.querySelector('.lightbox')).position") == "fixed"
