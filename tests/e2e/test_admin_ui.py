@@ -445,7 +445,7 @@ def test_every_admin_page_runs_under_the_strict_csp_with_zero_violations(
     browser: Browser, live: LiveServer, http: httpx.Client, admin: Account
 ) -> None:
     user, _ = make_user(http, admin)
-    start_generation(http, user, 2)  # a usage bar and an image on the tasks page
+    wait_status(http, user, start_generation(http, user, 2), "done")  # a usage bar and images on the tasks page
     listen = (
         "window.__csp = []; document.addEventListener('securitypolicyviolation', "
         "e => window.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));"
