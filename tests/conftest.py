@@ -22,12 +22,11 @@ def _backend(mode: str) -> Backend | None:
     return Backend().create() if mode == "distributed" else None
 
 
-@pytest.fixture(scope="module")
-def server(mode: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """One server per test module and mode, with a short heartbeat for the tests."""
+def module_server(mode: str, tmp_path_factory: pytest.TempPathFactory, name: str = "server",
+                  **settings: object) -> Iterator[LiveServer]:
+    """A server for one test module in `mode` (started, then stopped with its backend); for module fixtures."""
     backend = _backend(mode)
-    live = LiveServer(tmp_path_factory.mktemp(f"server-{mode}"), backend=backend, heartbeat_interval=1,
-                      max_running_tasks_per_user=50)
+    live = LiveServer(tmp_path_factory.mktemp(f"{name}-{mode}"), backend=backend, **settings)
     try:
         live.start()
         yield live
@@ -35,6 +34,12 @@ def server(mode: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live
         live.stop()
         if backend:
             backend.drop()
+
+
+@pytest.fixture(scope="module")
+def server(mode: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One server per test module and mode, with a short heartbeat for the tests."""
+    yield from module_server(mode, tmp_path_factory, heartbeat_interval=1, max_running_tasks_per_user=50)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from inkstream.auth.refresh import revoked_error
 from inkstream.auth.tokens import Bearer
 from inkstream.errors import AccountDisabled, InkstreamError, SessionRevoked
+from inkstream.periodic import run_every
 from inkstream.storage.database import Database
 from inkstream.storage.tables import AuthChange, AuthSession, User
 
@@ -70,7 +71,8 @@ class SessionGuard:
     async def start(self) -> None:
         async with self._db.read() as s:
             self._last_change = int(await s.scalar(select(func.max(AuthChange.id))) or 0)
-        self._poller = asyncio.create_task(self._poll(), name="session-guard")
+        self._poller = asyncio.create_task(
+            run_every(self._poll_interval, self.check_changes, "reading auth changes", log), name="session-guard")
 
     async def close(self) -> None:
         if self._poller is not None:
@@ -129,16 +131,6 @@ class SessionGuard:
                 del self._streams[watch.bearer.user_id]
 
     # --- the feed ---
-    async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(self._poll_interval)
-            try:
-                await self.check_changes()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a database blip must not end revocation for good
-                log.warning("reading auth changes failed (%s); retrying", type(exc).__name__)
-
     async def check_changes(self) -> None:
         async with self._db.read() as s:
             rows = (await s.execute(

@@ -20,6 +20,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from inkstream.periodic import run_every
 from inkstream.storage.database import Database
 from inkstream.storage.db import utcnow
 from inkstream.storage.tables import MetricRollup, NodeStatus
@@ -53,7 +54,9 @@ class Rollups:
 
     async def start(self) -> None:
         await self.flush()
-        self._task = asyncio.create_task(self._loop(), name="rollups")
+        # A failed flush keeps its counts pending for the next one.
+        self._task = asyncio.create_task(run_every(self._flush_interval, self.flush, "writing rollups", log),
+                                         name="rollups")
 
     async def close(self) -> None:
         if self._task is not None:
@@ -62,16 +65,6 @@ class Rollups:
                 await self._task
         with contextlib.suppress(Exception):
             await self.flush()  # a graceful stop loses nothing
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._flush_interval)
-            try:
-                await self.flush()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - counts stay pending and go with the next flush
-                log.warning("writing rollups failed (%s); keeping the counts for the next try", type(exc).__name__)
 
     async def flush(self) -> None:
         pending, self._pending = self._pending, Counter()

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import _backend
+from tests.conftest import module_server
 from tests.support.client import Account, login, new_account
 from tests.support.server import LiveServer
 
@@ -17,16 +17,8 @@ ADMIN = Account("root_admin", "admin password 123")
 
 @pytest.fixture(scope="module")
 def server(mode: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    backend = _backend(mode)
-    live = LiveServer(tmp_path_factory.mktemp(f"admin-{mode}"), backend=backend, heartbeat_interval=1,
-                      max_running_tasks_per_user=50, admin_username=ADMIN.username, admin_password=ADMIN.password)
-    try:
-        live.start()
-        yield live
-    finally:
-        live.stop()
-        if backend:
-            backend.drop()
+    yield from module_server(mode, tmp_path_factory, "admin", heartbeat_interval=1, max_running_tasks_per_user=50,
+                             admin_username=ADMIN.username, admin_password=ADMIN.password)
 
 
 @pytest.fixture

@@ -12,26 +12,13 @@ import httpx
 import pytest
 from httpx_sse import connect_sse
 
-from tests.support.client import Account, login, start_generation
-
-DEADLINE = 5.0
+from tests.support.client import REVOCATION_DEADLINE, Account, login, refused_within, start_generation
 
 
 def second_session(http: httpx.Client, account: Account) -> Account:
     other = Account(account.username, account.password)
     login(http, other)
     return other
-
-
-def refused_within(http: httpx.Client, account: Account, status: int, code: str) -> float:
-    started = time.monotonic()
-    while True:
-        r = http.get("/api/auth/me", headers=account.headers)
-        if r.status_code == status:
-            assert r.json()["code"] == code, r.text
-            return time.monotonic() - started
-        assert r.status_code == 200 and time.monotonic() - started < DEADLINE, r.text
-        time.sleep(0.1)
 
 
 def test_list_and_revoke_one_session(http: httpx.Client, account: Account) -> None:
@@ -122,14 +109,14 @@ def test_logout_all_cuts_open_streams_with_a_typed_event(make_server: Any) -> No
         time.sleep(0.05)
     revoked_at = time.monotonic()
     assert http.post("/api/auth/logout-all", headers=account.headers).status_code == 204
-    reader.join(DEADLINE + 5)
+    reader.join(REVOCATION_DEADLINE + 5)
     assert reader.ended_at is not None, "the stream stayed open"
     last = reader.events[-1]
     assert last[1] == "error" and last[2] is not None
     assert last[2]["code"] == "session_revoked" and last[2]["fatal"] is True and "index" not in last[2]
     delay = last[0] - revoked_at
     print(f"stream cut {delay:.2f}s after logout-all")
-    assert delay < DEADLINE
+    assert delay < REVOCATION_DEADLINE
     again = http.get(f"/api/generate/stream/{task_id}", headers=account.headers)
     assert again.status_code == 401 and again.json()["code"] == "session_revoked"
 

@@ -116,3 +116,19 @@ def read_stream(http: httpx.Client, task_id: str, account: Account, *, after: in
                     break
             assert time.monotonic() < deadline, "stream took too long"
     return status, received
+
+
+REVOCATION_DEADLINE = 5.0  # the promise: a revoked session is refused on every node within 5 s
+
+
+def refused_within(http: httpx.Client, account: Account, status: int, code: str) -> float:
+    """Seconds until the account's access token is refused with (status, code); fails past the deadline."""
+    started = time.monotonic()
+    while True:
+        r = http.get("/api/auth/me", headers=account.headers)
+        if r.status_code == status:
+            assert r.json()["code"] == code, r.text
+            return time.monotonic() - started
+        assert r.status_code == 200, r.text
+        assert time.monotonic() - started < REVOCATION_DEADLINE, "still accepted after 5 s"
+        time.sleep(0.1)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import _backend
+from tests.conftest import module_server
 from tests.support.client import Account, login, new_account, start_generation, wait_status
 from tests.support.server import LiveServer
 from tests.usage.db_access import run_sql
@@ -20,17 +20,9 @@ ADMIN = Account("quota_admin", "admin password 123")
 
 @pytest.fixture(scope="module")
 def server(mode: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    backend = _backend(mode)
-    live = LiveServer(tmp_path_factory.mktemp(f"quota-{mode}"), backend=backend, max_running_tasks_per_user=50,
-                      daily_page_quota=json.dumps({"user": 5, "pro": 12}), admin_username=ADMIN.username,
-                      admin_password=ADMIN.password)
-    try:
-        live.start()
-        yield live
-    finally:
-        live.stop()
-        if backend:
-            backend.drop()
+    yield from module_server(mode, tmp_path_factory, "quota", max_running_tasks_per_user=50,
+                             daily_page_quota=json.dumps({"user": 5, "pro": 12}), admin_username=ADMIN.username,
+                             admin_password=ADMIN.password)
 
 
 @pytest.fixture
