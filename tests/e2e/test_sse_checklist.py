@@ -109,7 +109,8 @@ def test_refresh_failure_shows_a_friendly_message_and_the_login_page(
     app.goto(f"#/task/{task}")
     app.page.wait_for_url(re.compile(r"#/login$"))
     message = app.page.locator("[data-test=login-message]")
-    expect(message).to_contain_text("登录已过期，请重新登录")
+    # A logged-out session's refresh token is refused with `session_revoked` (docs/admin-api.md): the page says so.
+    expect(message).to_contain_text("登录已在别处退出")
     assert app.storage("inkstream.refresh_token") is None
     assert app.seen.count(STREAM) == 0
     assert any("[Auth] token refresh refused" in line for line in app.seen.console)
