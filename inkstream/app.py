@@ -31,6 +31,7 @@ from inkstream.api import (
 from inkstream.api.body_limit import BodySizeLimit
 from inkstream.api.deps import AdminParts, Services, UsageParts
 from inkstream.api.errors import install_error_handlers
+from inkstream.api.openapi_errors import install_openapi_errors
 from inkstream.api.security_headers import install_security_headers
 from inkstream.auth.revocation import SessionGuard
 from inkstream.config import Settings
@@ -74,7 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # re-encoded well before the signed image URLs in them expire
         frames = FrameCache(max_age=min(300.0, settings.image_url_ttl / 4))
         app.state.services = Services(settings, auth, tasks, core.events, core.images, frames, guard, admin, usage)
-        app.state.broadcaster = Broadcaster(core.events, frames, buffer_size=settings.stream_buffer_events)
+        app.state.broadcaster = Broadcaster(core.events, frames, heartbeat_interval=settings.heartbeat_interval,
+                                            buffer_size=settings.stream_buffer_events)
         await ensure_admin(core.db, auth, settings.admin_username, settings.admin_password)
         await guard.start()
         await rollups.start()
@@ -102,4 +104,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.router.routes.append(WebMount("/", app=StaticFiles(directory=WEB_DIR, html=True), name="web"))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_security_headers(app, settings)
+    install_openapi_errors(app)
     return app

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Debian packages the tests and the card renderer need: Chromium (browser tests), Node (unit tests of the web UI's
-# modules), CJK and colour-emoji fonts, and promtool (the alert-rule tests).
+# Debian packages Inkstream needs. `--service` (scripts/run.sh): only what the running service uses — the CJK and
+# colour-emoji fonts the card renderer draws with, and fontconfig to find them. Without it (scripts/test.sh): those
+# plus Chromium (browser tests), Node (unit tests of the web UI's modules) and promtool (the alert-rule tests).
 set -euo pipefail
 missing=()
-command -v chromium >/dev/null || missing+=(chromium)
-command -v node >/dev/null || missing+=(nodejs)
+if [ "${1:-}" != "--service" ]; then
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v node >/dev/null || missing+=(nodejs)
+fi
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
 [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
 command -v fc-match >/dev/null || missing+=(fontconfig)
@@ -14,7 +17,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
 fi
-if ! command -v promtool >/dev/null; then
+if [ "${1:-}" != "--service" ] && ! command -v promtool >/dev/null; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "installing: prometheus (for promtool)"
   $sudo apt-get update -q

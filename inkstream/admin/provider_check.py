@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from inkstream.errors import InvalidInput, NotFound
-from inkstream.generators.providers_config import OPENAI_DEFAULT_BASE_URL, SECTIONS
+from inkstream.generators.remote.providers_config import OPENAI_DEFAULT_BASE_URL, SECTIONS
 
 GEMINI_DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 TIMEOUT = 10.0

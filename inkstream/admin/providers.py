@@ -31,7 +31,7 @@ from inkstream.auth.audit_sink import Actor, AuditSink, Origin
 from inkstream.errors import InvalidInput, NotFound
 from inkstream.generators.base import CopyGenerator, GeneratorError, ImageGenerator, OutlineGenerator
 from inkstream.generators.factory import Delayed, copy_generator_for
-from inkstream.generators.providers_config import (
+from inkstream.generators.remote.providers_config import (
     SECTIONS,
     ProvidersConfigError,
     build_generators,

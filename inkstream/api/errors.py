@@ -51,6 +51,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         if isinstance(exc.__cause__, BodyTooLarge):  # a chunked body ran over the limit while being parsed
             return error_response(413, "body_too_large", "The request body is too large.")
+        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+            # FastAPI's 400 for a body that is not UTF-8; invalid JSON is already a 422 — one answer for both.
+            return error_response(422, "validation_error", "body: not valid UTF-8 JSON")
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail))
 

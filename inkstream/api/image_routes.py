@@ -14,7 +14,8 @@ from inkstream.storage.images import MEDIA_TYPES
 router = APIRouter(tags=["images"])
 
 
-@router.get("/api/images/{task_id}/{file_name}", response_model=None)
+@router.get("/api/images/{task_id}/{file_name}", response_model=None, responses={
+    200: {"description": "The PNG", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}})
 async def image(
     task_id: str, file_name: str, request: Request, svc: ServicesDep,
     exp: Annotated[str, Query(max_length=20)] = "", sig: Annotated[str, Query(max_length=128)] = "",

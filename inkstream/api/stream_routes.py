@@ -34,7 +34,9 @@ def _cursor(raw: str | None) -> int:
     return int(raw)
 
 
-@router.get("/api/generate/stream/{task_id}", response_model=None)
+@router.get("/api/generate/stream/{task_id}", response_model=None, responses={
+    200: {"description": "The task's events", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+    204: {"description": "The stream is over: the client already has `finish`"}})
 async def stream(
     task_id: TaskId,
     request: Request,
@@ -99,9 +101,9 @@ async def _watched(svc: Services, broadcaster: Broadcaster, task_id: str, after:
     ended = "client"  # unless the stream runs to its end: the client went away (or the server stopped)
     try:
         async for frame in broadcaster.stream(
-            task_id, after, retry_ms=s.sse_retry_ms, heartbeat_interval=s.heartbeat_interval,
-            viewer=bearer.user_id, present=lambda e: event_view(e, svc.images, bearer.user_id),
-            counters=STREAM_COUNTERS, ending=ending, wake=kick,
+            task_id, after, retry_ms=s.sse_retry_ms, viewer=bearer.user_id,
+            present=lambda e: event_view(e, svc.images, bearer.user_id), counters=STREAM_COUNTERS, ending=ending,
+            wake=kick,
         ):
             yield frame
         ended = "revoked" if watch.problem is not None else "finish"

@@ -24,7 +24,8 @@ _EXPORTS = {
     "ReconnectPolicy": "backoff", "Reconnect": "backoff",
     "Tokens": "tokens",
     "Event": "events", "Progress": "events", "Complete": "events", "PageError": "events", "Retry": "events",
-    "Finish": "events", "UnknownEvent": "events",
+    "Finish": "events", "UnknownEvent": "events", "TextDelta": "events", "OutlineReady": "events",
+    "CopyReady": "events", "CopyFailed": "events", "PostCopy": "models",
     "Accepted": "models", "History": "models", "HistoryItem": "models", "Outline": "models", "Page": "models",
     "PageStatus": "models", "TaskStatus": "models", "User": "models",
     "InkstreamError": "errors", "AuthError": "errors", "TokenExpired": "errors", "NotFound": "errors",
@@ -32,7 +33,8 @@ _EXPORTS = {
     "ConnectionLost": "errors",
 }
 __all__ = [
-    "Accepted", "AsyncInkstream", "AuthError", "Complete", "Conflict", "ConnectionLost", "DEFAULT_SERVER", "Event",
+    "Accepted", "AsyncInkstream", "AuthError", "Complete", "Conflict", "ConnectionLost", "CopyFailed", "CopyReady",
+    "DEFAULT_SERVER", "Event", "OutlineReady", "PostCopy", "TextDelta",
     "EventStream", "Finish", "History", "HistoryItem", "Inkstream", "InkstreamError", "NotFound", "Outline", "Page",
     "PageError", "PageStatus", "Progress", "RateLimited", "Reconnect", "ReconnectPolicy", "Retry", "ServerError",
     "SyncEventStream", "TaskStatus", "TokenExpired", "Tokens", "UnknownEvent", "User", "ValidationError",
@@ -52,8 +54,30 @@ if TYPE_CHECKING:
         TokenExpired,
         ValidationError,
     )
-    from inkstream.client.events import Complete, Event, Finish, PageError, Progress, Retry, UnknownEvent
-    from inkstream.client.models import Accepted, History, HistoryItem, Outline, Page, PageStatus, TaskStatus, User
+    from inkstream.client.events import (
+        Complete,
+        CopyFailed,
+        CopyReady,
+        Event,
+        Finish,
+        OutlineReady,
+        PageError,
+        Progress,
+        Retry,
+        TextDelta,
+        UnknownEvent,
+    )
+    from inkstream.client.models import (
+        Accepted,
+        History,
+        HistoryItem,
+        Outline,
+        Page,
+        PageStatus,
+        PostCopy,
+        TaskStatus,
+        User,
+    )
     from inkstream.client.sdk import DEFAULT_SERVER, AsyncInkstream, image_file_name
     from inkstream.client.stream import EventStream
     from inkstream.client.sync import Inkstream, SyncEventStream

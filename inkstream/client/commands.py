@@ -27,7 +27,8 @@ from inkstream.client.credentials import Credentials
 from inkstream.client.errors import AuthError, ConnectionLost, InkstreamError, NotFound, ServerError, ValidationError
 from inkstream.client.events import Finish
 from inkstream.client.models import Page
-from inkstream.client.progress import TaskBoard
+from inkstream.client.outline_live import OutlineView
+from inkstream.client.progress import board_for
 from inkstream.client.sdk import DEFAULT_SERVER, AsyncInkstream
 from inkstream.client.tokens import Tokens
 
@@ -128,7 +129,7 @@ def _show_outline(console: Console, pages: list[Page]) -> None:
 async def _follow(ink: AsyncInkstream, ctx: Context, task_id: str, total: int, follow: bool = False) -> Finish:
     """Show the task's events live until `finish` (following: until the service has nothing more)."""
     last: Finish | None = None
-    with TaskBoard(ctx.err, task_id, total) as board:
+    with board_for(ctx.err, task_id, total) as board:
         async with ink.stream(task_id, follow=follow, on_change=board.connection) as stream:
             async for event in stream:
                 board.apply(event)
@@ -137,6 +138,21 @@ async def _follow(ink: AsyncInkstream, ctx: Context, task_id: str, total: int, f
     if last is None:
         raise ServerError(f"The stream of task {task_id} ended without `finish`.", code="no_finish")
     return last
+
+
+async def _write_post(ink: AsyncInkstream, task_id: str, out: Path) -> Path | None:
+    """post.md (titles, body, tags) beside the images, when the task has its copy."""
+    copy = await ink.copy(task_id)
+    if copy is None:
+        return None
+    path = out / "post.md"
+
+    def write() -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        path.write_text(copy.markdown(), encoding="utf-8")
+
+    await asyncio.to_thread(write)
+    return path
 
 
 def _out_dir(value: str | None, task_id: str) -> Path:
@@ -151,8 +167,8 @@ async def generate(ctx: Context) -> int:
     if args.pages is not None and args.pages < 1:
         raise UsageError("--pages must be at least 1")
     async with ctx.client() as ink:
-        with ctx.err.status(f"Writing the outline for “{topic}”…"):
-            outline = await ink.outline(topic)
+        with OutlineView(ctx.err, topic) as view:
+            outline = await ink.outline(topic, on_event=view.apply)
         if not outline.pages:
             ctx.err.print(f"[red]The outline failed:[/] {outline.error or 'no pages'}")
             return EXIT_TASK_FAILED
@@ -173,10 +189,11 @@ async def generate(ctx: Context) -> int:
         finish = await _follow(ink, ctx, task.task_id, len(pages))
         out = _out_dir(args.out, task.task_id)
         saved = await ink.download(task.task_id, out)
+        post = await _write_post(ink, task.task_id, out)
         left = await _quota_line(ink)
-    for path in saved:
+    for path in saved + ([post] if post else []):
         print(path, flush=True)
-    ctx.err.print(f"Saved {len(saved)} of {finish.total} image(s) in {out}/")
+    ctx.err.print(f"Saved {len(saved)} of {finish.total} image(s)" + (" and post.md" if post else "") + f" in {out}/")
     if left:
         ctx.err.print(left)
     if not finish.success:

@@ -30,6 +30,7 @@ class Complete(Event):
 
     index: int
     image_url: str
+    preview_url: str | None = None  # a ~540 px WebP of the same page, for grids
     name = "complete"
 
 
@@ -69,6 +70,46 @@ class Finish(Event):
 
 
 @dataclass(frozen=True)
+class TextDelta(Event):
+    """The next piece of the outline (`outline_delta`) or the copy (`copy_delta`) as it is written. With `reset`,
+    the text so far is void (the writer started over) and this piece begins it again."""
+
+    text: str
+    reset: bool = False
+    kind: str = "outline"  # outline | copy
+    name = "text_delta"
+
+
+@dataclass(frozen=True)
+class OutlineReady(Event):
+    """The whole outline, parsed: its text and pages."""
+
+    raw: str
+    pages: list[dict[str, Any]]
+    name = "outline"
+
+
+@dataclass(frozen=True)
+class CopyReady(Event):
+    """The post's copy: three title options, the body and the tags."""
+
+    titles: list[str]
+    body: str
+    tags: list[str]
+    name = "copy"
+
+
+@dataclass(frozen=True)
+class CopyFailed(Event):
+    """The copy could not be written (the images are not affected); regenerate it alone later."""
+
+    message: str
+    retryable: bool
+    code: str = ""
+    name = "copy_error"
+
+
+@dataclass(frozen=True)
 class UnknownEvent(Event):
     """An event type this SDK version does not know; kept so nothing is silently dropped."""
 
@@ -84,7 +125,16 @@ def parse_event(event_id: int, name: str, raw: str) -> Event:
     if name == "progress":
         return Progress(event_id, int(get("index", 0)), int(get("current", 0)), int(get("total", 0)), data=data)
     if name == "complete":
-        return Complete(event_id, int(get("index", 0)), str(get("image_url") or ""), data=data)
+        return Complete(event_id, int(get("index", 0)), str(get("image_url") or ""), get("preview_url"), data=data)
+    if name in ("outline_delta", "copy_delta"):
+        return TextDelta(event_id, str(get("text", "")), bool(get("reset", False)), name.split("_")[0], data=data)
+    if name == "outline":
+        return OutlineReady(event_id, str(get("raw", "")), list(get("pages", [])), data=data)
+    if name == "copy":
+        return CopyReady(event_id, [str(t) for t in get("titles", [])], str(get("body", "")),
+                         [str(t) for t in get("tags", [])], data=data)
+    if name == "copy_error":
+        return CopyFailed(event_id, str(get("message", "")), bool(get("retryable")), str(get("code", "")), data=data)
     if name == "error":
         return PageError(event_id, int(get("index", 0)), str(get("message", "")), bool(get("retryable")), data=data)
     if name == "retry":

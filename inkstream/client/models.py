@@ -48,6 +48,31 @@ class PageStatus:
     retryable: bool | None = None
     type: str = ""
     content: str = ""
+    preview_url: str | None = None  # a ~540 px WebP of the page
+
+
+@dataclass
+class PostCopy:
+    """The post's words: three title options (≤ 20 characters), the body (200–800) and 5–10 tags (no '#')."""
+
+    titles: list[str]
+    body: str
+    tags: list[str]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PostCopy:
+        return cls([str(t) for t in data.get("titles", [])], str(data.get("body", "")),
+                   [str(t) for t in data.get("tags", [])])
+
+    def to_json(self) -> dict[str, Any]:
+        return {"titles": list(self.titles), "body": self.body, "tags": list(self.tags)}
+
+    def markdown(self) -> str:
+        """The copy as the `post.md` the CLI writes beside the images."""
+        titles = "\n".join(f"{n}. {t}" for n, t in enumerate(self.titles, 1))
+        tags = " ".join(f"#{t}" for t in self.tags)
+        return f"# {self.titles[0] if self.titles else ''}\n\n## 标题备选\n\n{titles}\n\n## 正文\n\n{self.body}\n\n" \
+               f"## 标签\n\n{tags}\n"
 
 
 @dataclass
@@ -61,6 +86,10 @@ class TaskStatus:
     failed: int
     images: list[PageStatus] = field(default_factory=list)
     last_event_id: int = 0
+    copy: PostCopy | None = None
+    copy_status: str = "none"  # pending | writing | done | error | none
+    copy_error: str | None = None
+    title: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -70,12 +99,14 @@ class TaskStatus:
     def from_json(cls, data: dict[str, Any]) -> TaskStatus:
         images = [
             PageStatus(int(p["index"]), str(p.get("status", "")), p.get("image_url"), p.get("error"),
-                       p.get("retryable"), str(p.get("type", "")), str(p.get("content", "")))
+                       p.get("retryable"), str(p.get("type", "")), str(p.get("content", "")), p.get("preview_url"))
             for p in data.get("images", [])
         ]
+        copy = PostCopy.from_json(data["copy"]) if data.get("copy") else None
         return cls(str(data.get("task_id", "")), str(data.get("kind", "generate")), str(data["status"]),
                    str(data.get("topic", "")), int(data.get("total", 0)), int(data.get("completed", 0)),
-                   int(data.get("failed", 0)), images, int(data.get("last_event_id") or 0))
+                   int(data.get("failed", 0)), images, int(data.get("last_event_id") or 0), copy,
+                   str(data.get("copy_status") or "none"), data.get("copy_error"), data.get("title"))
 
 
 @dataclass
@@ -102,6 +133,8 @@ class HistoryItem:
     total: int
     cover_url: str | None
     created_at: str
+    title: str = ""
+    cover_preview_url: str | None = None
 
 
 @dataclass
@@ -110,11 +143,14 @@ class History:
     total: int
     page: int
     page_size: int
+    stats: dict[str, int] = field(default_factory=dict)  # posts, pages, this_week
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> History:
         items = [HistoryItem(str(i["task_id"]), str(i.get("kind", "")), str(i.get("status", "")),
                              str(i.get("topic", "")), int(i.get("total") or 0), i.get("cover_url"),
-                             str(i.get("created_at", "")))
+                             str(i.get("created_at", "")), str(i.get("title") or i.get("topic", "")),
+                             i.get("cover_preview_url"))
                  for i in data.get("items", [])]
-        return cls(items, int(data.get("total", 0)), int(data.get("page", 1)), int(data.get("page_size", 20)))
+        stats = {str(k): int(v) for k, v in (data.get("stats") or {}).items()}
+        return cls(items, int(data.get("total", 0)), int(data.get("page", 1)), int(data.get("page_size", 20)), stats)

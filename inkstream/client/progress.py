@@ -1,4 +1,5 @@
-"""A live Rich view of a task: one bar per page, one overall, and the state of the connection."""
+"""How the CLI shows a task: a live Rich view in a terminal (one bar per page, one overall, the connection), and
+plain progress lines otherwise, so scripts and CI logs see progress as it happens rather than silence."""
 
 from __future__ import annotations
 
@@ -8,9 +9,17 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
-from inkstream.client.events import Complete, Event, Finish, PageError, Retry
+from inkstream.client.events import Complete, CopyFailed, CopyReady, Event, Finish, PageError, Retry
 from inkstream.client.events import Progress as PageStarted
 from inkstream.client.stream import EventStream
+
+
+def finish_summary(event: Finish) -> str:
+    if event.cancelled:
+        return f"[red]cancelled ({event.completed}/{event.total} done)"
+    if event.success:
+        return f"[green]finished: {event.completed}/{event.total} pages"
+    return f"[red]finished with {event.failed} failed page(s)"
 
 
 class TaskBoard:
@@ -64,14 +73,12 @@ class TaskBoard:
                 self.done.discard(index)
                 self.failed.discard(index)
                 self.progress.reset(self._page(index), total=1, state="[dim]queued again")
+        elif isinstance(event, CopyReady):
+            self.console.print(f"[green]✓ copy written:[/] {event.titles[0] if event.titles else ''}")
+        elif isinstance(event, CopyFailed):
+            self.console.print(f"[red]✗ copy failed:[/] {event.message}")
         elif isinstance(event, Finish):
-            if event.cancelled:
-                summary = f"[red]cancelled ({event.completed}/{event.total} done)"
-            elif event.success:
-                summary = f"[green]finished: {event.completed}/{event.total} pages"
-            else:
-                summary = f"[red]finished with {event.failed} failed page(s)"
-            self._overall(summary)
+            self._overall(finish_summary(event))
             return
         self._overall()
 
@@ -92,3 +99,53 @@ class TaskBoard:
                 self._was_reconnecting = False
         elif stream.state == "connecting" and not self._was_reconnecting:
             self._overall("connecting…")
+
+
+class PlainBoard:
+    """The same feed as TaskBoard, printed as one plain line per change (no bars, no cursor moves)."""
+
+    def __init__(self, console: Console, task_id: str, total: int) -> None:
+        self.console = console
+        self.total = total
+        self.done: set[int] = set()
+        self.failed: set[int] = set()
+
+    def __enter__(self) -> PlainBoard:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        pass
+
+    def _line(self, text: str) -> None:
+        self.console.print(f"[{len(self.done)}/{self.total}] {text}", soft_wrap=True)
+
+    def apply(self, event: Event) -> None:
+        if isinstance(event, PageStarted):
+            self._line(f"page {event.index + 1} generating")
+        elif isinstance(event, Complete):
+            self.done.add(event.index)
+            self.failed.discard(event.index)
+            self._line(f"page {event.index + 1} done")
+        elif isinstance(event, PageError):
+            self.failed.add(event.index)
+            self._line(f"page {event.index + 1} failed: {event.message}")
+        elif isinstance(event, Retry):
+            self.done.difference_update(event.indexes)
+            self.failed.difference_update(event.indexes)
+            self._line(f"round {event.round}: pages {', '.join(str(i + 1) for i in event.indexes)} queued again")
+        elif isinstance(event, CopyReady):
+            self._line(f"copy written: {event.titles[0] if event.titles else ''}")
+        elif isinstance(event, CopyFailed):
+            self._line(f"copy failed: {event.message}")
+        elif isinstance(event, Finish):
+            self._line(finish_summary(event))
+
+    def connection(self, stream: EventStream) -> None:
+        if stream.state == "waiting" and stream.reason not in ("token_expired", "next_round"):
+            self.console.print(f"↻ connection lost ({stream.reason}); reconnecting in {stream.delay:.1f} s — "
+                               f"resuming after event {stream.last_event_id}", soft_wrap=True)
+
+
+def board_for(console: Console, task_id: str, total: int) -> TaskBoard | PlainBoard:
+    """Bars in a terminal, lines anywhere else (a pipe, a file, a CI log)."""
+    return TaskBoard(console, task_id, total) if console.is_terminal else PlainBoard(console, task_id, total)

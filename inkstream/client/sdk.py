@@ -7,7 +7,7 @@ import base64
 import contextlib
 import os
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -16,9 +16,9 @@ import httpx
 
 from inkstream.client.backoff import ReconnectPolicy
 from inkstream.client.errors import ConnectionLost, InkstreamError, NotFound, ServerError, from_response
-from inkstream.client.events import Finish
+from inkstream.client.events import Event, Finish
 from inkstream.client.http import Session, TokensListener, describe
-from inkstream.client.models import Accepted, History, Outline, Page, TaskStatus, User
+from inkstream.client.models import Accepted, History, Outline, Page, PostCopy, TaskStatus, User
 from inkstream.client.stream import EventStream, StateListener
 from inkstream.client.tokens import Tokens
 
@@ -154,12 +154,15 @@ class AsyncInkstream:
         return outline
 
     async def outline(self, topic: str, images: Iterable[bytes | str] | None = None,
-                      on_change: StateListener | None = None) -> Outline:
-        """Write an outline for `topic` and wait for it (its events are followed on the stream)."""
+                      on_change: StateListener | None = None,
+                      on_event: Callable[[Event], None] | None = None) -> Outline:
+        """Write an outline for `topic` and wait for it (its events are followed on the stream; `on_event` sees
+        each one, e.g. the `TextDelta`s of the outline as it is written)."""
         accepted = await self.create_outline(topic, images)
         async with self.stream(accepted.task_id, on_change=on_change) as events:
-            async for _ in events:
-                pass
+            async for event in events:
+                if on_event is not None:
+                    on_event(event)
         return await self.get_outline(accepted.task_id)
 
     # --- image tasks ---
@@ -225,10 +228,34 @@ class AsyncInkstream:
                     return event
         raise ServerError(f"The stream of task {task_id} ended without `finish`.", code="no_finish")
 
+    # --- the post's copy ---
+    async def copy(self, task_id: str) -> PostCopy | None:
+        """The post's copy (titles, body, tags), or None while it is not written."""
+        return (await self.status(task_id)).copy
+
+    async def regenerate_copy(self, task_id: str) -> Accepted:
+        """Write the copy of a finished task again, alone (a new round: follow it from the last event id)."""
+        return _accepted(await self.session.json("POST", f"/api/generate/{task_id}/copy/regenerate"))
+
+    async def update_copy(self, task_id: str, copy: PostCopy | dict[str, Any]) -> PostCopy:
+        """Save an edited copy; `ValidationError` (422) names the broken rule in its `code`."""
+        body = copy.to_json() if isinstance(copy, PostCopy) else copy
+        return PostCopy.from_json((await self.session.json("PUT", f"/api/generate/{task_id}/copy", json=body))["copy"])
+
     # --- history ---
-    async def history(self, page: int = 1, page_size: int = 20) -> History:
-        return History.from_json(await self.session.json("GET", "/api/history",
-                                                         params={"page": page, "page_size": page_size}))
+    async def history(self, page: int = 1, page_size: int = 20, *, q: str = "", status: str | None = None
+                      ) -> History:
+        """One page of the user's posts, newest first; `q` searches topics and titles, `status` filters."""
+        params: dict[str, Any] = {"page": page, "page_size": page_size}
+        if q:
+            params["q"] = q
+        if status:
+            params["status"] = status
+        return History.from_json(await self.session.json("GET", "/api/history", params=params))
+
+    async def rename(self, task_id: str, title: str | None) -> str | None:
+        """Name a post in the history; None (or blank) goes back to the automatic title."""
+        return (await self.session.json("PATCH", f"/api/history/{task_id}", json={"title": title}))["title"]
 
     async def delete(self, task_id: str) -> None:
         await self.session.request("DELETE", f"/api/history/{task_id}")

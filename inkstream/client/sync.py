@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from inkstream.client.backoff import Reconnect, ReconnectPolicy
 from inkstream.client.events import Event, Finish
-from inkstream.client.models import Accepted, History, Outline, Page, TaskStatus, User
+from inkstream.client.models import Accepted, History, Outline, Page, PostCopy, TaskStatus, User
 from inkstream.client.sdk import DEFAULT_SERVER, AsyncInkstream
 from inkstream.client.stream import EventStream, StateListener
 from inkstream.client.tokens import Tokens
@@ -122,8 +122,20 @@ class Inkstream:
     def wait(self, task_id: str, last_event_id: int = 0) -> Finish:
         return self._run(self.aio.wait(task_id, last_event_id))  # type: ignore[no-any-return]
 
-    def history(self, page: int = 1, page_size: int = 20) -> History:
-        return self._run(self.aio.history(page, page_size))  # type: ignore[no-any-return]
+    def history(self, page: int = 1, page_size: int = 20, *, q: str = "", status: str | None = None) -> History:
+        return self._run(self.aio.history(page, page_size, q=q, status=status))  # type: ignore[no-any-return]
+
+    def rename(self, task_id: str, title: str | None) -> str | None:
+        return self._run(self.aio.rename(task_id, title))  # type: ignore[no-any-return]
+
+    def copy(self, task_id: str) -> PostCopy | None:
+        return self._run(self.aio.copy(task_id))  # type: ignore[no-any-return]
+
+    def regenerate_copy(self, task_id: str) -> Accepted:
+        return self._run(self.aio.regenerate_copy(task_id))  # type: ignore[no-any-return]
+
+    def update_copy(self, task_id: str, copy: PostCopy | dict[str, Any]) -> PostCopy:
+        return self._run(self.aio.update_copy(task_id, copy))  # type: ignore[no-any-return]
 
     def delete(self, task_id: str) -> None:
         self._run(self.aio.delete(task_id))

@@ -9,6 +9,10 @@ Joining without a gap: a new or resuming stream first replays from the log at it
 until it has caught up with the task's reader; the join happens with no `await` between that check and the
 registration, so every event after the reader's cursor reaches it live, and none it already sent comes twice.
 
+Heartbeats come from the reader too: when the task has been quiet for a heartbeat interval it hands one heartbeat
+frame to every stream, so a waiting stream needs no timer of its own (a timer per stream per wake was a tenth of
+the fan-out's CPU).
+
 A subscriber that falls behind (`buffer_size` frames unsent) must not slow the reader or the others: it stops
 receiving, sends what it holds — a contiguous run of events — and its stream ends cleanly. The client reconnects
 with the last id it got (EventSource does that by itself) and replays the rest from the log.
@@ -17,7 +21,6 @@ with the last id it got (EventSource does that by itself) and replays the rest f
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -38,6 +41,7 @@ class _Subscriber:
     present: Presenter
     cursor: int  # the newest event id queued for (or already sent to) this stream
     frames: deque[bytes] = field(default_factory=deque)
+    events: int = 0  # how many of `frames` are events (the others are heartbeats)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     overflowed: bool = False
     ended: bool = False  # `finish` is in its buffer, or the task's reader failed
@@ -49,15 +53,16 @@ class _Channel:
     cursor: int  # the newest event id the reader has handed out
     subscribers: set[_Subscriber] = field(default_factory=set)
     reader: asyncio.Task[None] | None = None
+    quiet_since: float = field(default_factory=time.monotonic)
 
 
 class Broadcaster:
-    def __init__(self, events: EventLog, frames: FrameCache, *, buffer_size: int = 256,
-                 idle_wait: float = 30.0) -> None:
+    def __init__(self, events: EventLog, frames: FrameCache, *, heartbeat_interval: float,
+                 buffer_size: int = 256) -> None:
         self._log = events
         self._frames = frames
+        self._heartbeat = heartbeat_interval
         self._buffer_size = buffer_size
-        self._idle_wait = idle_wait  # how long the reader of a quiet task waits on the log between checks
         self._channels: dict[str, _Channel] = {}
 
     def readers(self) -> int:
@@ -69,9 +74,8 @@ class Broadcaster:
         return sum(len(channel.subscribers) for channel in self._channels.values())
 
     async def stream(
-        self, task_id: str, after: int, *, retry_ms: int, heartbeat_interval: float, viewer: int,
-        present: Presenter, counters: StreamCounters | None = None, ending: Ending | None = None,
-        wake: asyncio.Event | None = None,
+        self, task_id: str, after: int, *, retry_ms: int, viewer: int, present: Presenter,
+        counters: StreamCounters | None = None, ending: Ending | None = None, wake: asyncio.Event | None = None,
     ) -> AsyncIterator[bytes]:
         """One task's SSE stream from cursor `after`: `retry:` first, the replay, then live with heartbeats.
 
@@ -110,32 +114,23 @@ class Broadcaster:
                 _Subscriber(viewer, present, cursor, wake=wake)
             channel = self._join(task_id, sub)
             try:
-                quiet_since = time.monotonic()
                 while True:
                     if (last := final()) is not None:
                         yield last
                         return
                     if sub.frames:
-                        count = len(sub.frames)
-                        chunk = b"".join(sub.frames)  # behind by several events: one send for all of them
+                        events, sub.events = sub.events, 0
+                        chunk = b"".join(sub.frames)  # behind by several frames: one send for all of them
                         sub.frames.clear()
                         yield chunk
                         if counters is not None:
-                            for _ in range(count):
+                            for _ in range(events):
                                 counters.event_sent()
-                        quiet_since = time.monotonic()
                         continue
                     if sub.ended or sub.overflowed:
                         return  # finished, or fell behind: what it held is sent; the client resumes from there
-                    remaining = heartbeat_interval - (time.monotonic() - quiet_since)
-                    if remaining <= 0:
-                        yield ServerSentEvent(event="heartbeat", data=encode_data({"ts": time.time()})).encode()
-                        quiet_since = time.monotonic()
-                        continue
                     sub.wake.clear()  # no await since the buffer was seen empty: nothing can have been missed
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(remaining):
-                            await sub.wake.wait()
+                    await sub.wake.wait()
             finally:
                 self._leave(channel, sub)
         finally:
@@ -165,14 +160,21 @@ class Broadcaster:
         task_id = channel.task_id
         try:
             while True:
-                if not await self._log.wait(task_id, channel.cursor, self._idle_wait):
+                remaining = self._heartbeat - (time.monotonic() - channel.quiet_since)
+                if remaining <= 0:
+                    self._heartbeat_all(channel)
                     continue
-                for stored in await self._log.read_after(task_id, channel.cursor):
+                if not await self._log.wait(task_id, channel.cursor, remaining):
+                    continue
+                batch = await self._log.read_after(task_id, channel.cursor)
+                for stored in batch:
                     self._deliver(channel, stored)
                     channel.cursor = stored.id
                     if stored.event == TERMINAL_EVENT:
                         self._end(channel)
                         return
+                if batch:
+                    channel.quiet_since = time.monotonic()
         except asyncio.CancelledError:
             raise
         except Exception:  # the log failed: end the streams cleanly; their clients resume from their last ids
@@ -184,6 +186,14 @@ class Broadcaster:
         for sub in channel.subscribers:
             sub.ended = True
             sub.wake.set()
+
+    def _heartbeat_all(self, channel: _Channel) -> None:
+        frame = ServerSentEvent(event="heartbeat", data=encode_data({"ts": time.time()})).encode()
+        for sub in channel.subscribers:
+            if not sub.overflowed and len(sub.frames) < self._buffer_size:
+                sub.frames.append(frame)
+                sub.wake.set()
+        channel.quiet_since = time.monotonic()
 
     def _deliver(self, channel: _Channel, stored: StoredEvent) -> None:
         frames: dict[int, bytes] = {}  # one encoding per viewer (a task's streams are usually all its owner's)
@@ -198,5 +208,6 @@ class Broadcaster:
             if frame is None:
                 frame = frames[sub.viewer] = self._frames.frame(channel.task_id, sub.viewer, stored, sub.present)
             sub.frames.append(frame)
+            sub.events += 1
             sub.cursor = stored.id
             sub.wake.set()

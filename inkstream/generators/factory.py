@@ -46,11 +46,11 @@ class Delayed:
 
 def build_generators(settings: Settings) -> tuple[OutlineGenerator, ImageGenerator]:
     if settings.providers_file is not None:
-        from inkstream.generators.providers_config import build_from_file
+        from inkstream.generators.remote.providers_config import build_from_file
 
         outline, image = build_from_file(settings.providers_file)
     else:
-        from inkstream.generators.card_renderer import CardRenderer
+        from inkstream.generators.cards.card_renderer import CardRenderer
         from inkstream.generators.offline import OfflineWriter
 
         # With a demo delay the writer's chunks trickle out too, so a client sees the outline grow.

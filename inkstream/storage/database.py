@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager, nullcontext
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from inkstream.storage.db import create_engine, migrate, session_factory
+from inkstream.storage.db import WRITE_OPTION, create_engine, migrate, session_factory
 
 
 class Database:
@@ -34,6 +34,8 @@ class Database:
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session inside a transaction that commits on success and rolls back on error."""
         async with self._write_lock or nullcontext(), self._sessions() as session, session.begin():
+            if self.is_sqlite:
+                await session.connection(execution_options={WRITE_OPTION: True})
             yield session
 
     async def close(self) -> None:

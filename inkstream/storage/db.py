@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+WRITE_OPTION = "inkstream_write"  # execution option of Database.write() sessions: BEGIN IMMEDIATE on SQLite
 
 
 def utcnow() -> datetime:
@@ -26,6 +27,8 @@ def create_engine(url: str) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            # The driver's own BEGIN is always DEFERRED; _begin below emits ours (SQLAlchemy's documented recipe).
+            dbapi_conn.isolation_level = None
             # WAL lets the stream read while the worker writes; foreign keys are off by default in SQLite.
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -33,6 +36,13 @@ def create_engine(url: str) -> AsyncEngine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _begin(conn):  # type: ignore[no-untyped-def]
+            # A write transaction takes the write lock at BEGIN, where SQLite's busy handler waits (and retries)
+            # up to busy_timeout for another process's writer. A deferred one that read first would instead fail
+            # at its first write with SQLITE_BUSY at once when that writer committed meanwhile (stale snapshot).
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
 
         return engine
     return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)

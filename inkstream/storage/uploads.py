@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import os
+import shutil
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from inkstream.errors import InvalidInput, PayloadTooLarge
+from inkstream.errors import ImageWriteFailed, InvalidInput, PayloadTooLarge
 
 ALLOWED_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 
@@ -47,13 +49,20 @@ def image_extension(raw: bytes, position: int = 0) -> str:
 
 
 def save_reference_images(root: Path, task_id: str, images: list[tuple[bytes, str]]) -> list[str]:
+    """Store a new task's reference images; a disk that is full or unwritable is ImageWriteFailed (503), and what
+    was written of this task's images is removed again."""
     folder = root / task_id
     names = []
-    for position, (raw, ext) in enumerate(images):
-        folder.mkdir(parents=True, exist_ok=True)
-        name = f"ref{position}.{ext}"
-        (folder / name).write_bytes(raw)
-        names.append(name)
+    try:
+        for position, (raw, ext) in enumerate(images):
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"ref{position}.{ext}"
+            (folder / name).write_bytes(raw)
+            names.append(name)
+    except OSError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
+        raise ImageWriteFailed(f"The reference images could not be stored ({reason}); try again later.") from exc
     return names
 
 

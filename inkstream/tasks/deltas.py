@@ -65,6 +65,13 @@ class DeltaWriter:
             await self._events.append(self._task_id, self._event, data)
             self.sent += 1
 
+    def abandon(self) -> None:
+        """Drop unsent text and the pending timer: the run was cancelled, and nothing may follow its `finish`."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._buffer.clear()
+
     async def close(self) -> None:
         """Send what is left; call before the final `outline` / `copy` event."""
         if self._timer is not None:

@@ -72,7 +72,7 @@ class CopyActions:
     async def edit(self, user_id: int, task_id: str, data: dict[str, Any]) -> dict[str, Any]:
         """Replace the copy with the owner's edit, validated by the same rules as a model's (emoji optional)."""
         task, _ = await self._tasks.get(user_id, task_id, kind=states.GENERATE)
-        if is_due(task):
+        if is_due(task) and task.status in states.ACTIVE:  # a cancelled task's unwritten copy may be written by hand
             raise TaskConflict("The copy is being written; wait for it before editing.")
         try:
             copy = validate_copy(data)

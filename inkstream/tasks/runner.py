@@ -117,6 +117,9 @@ class TaskRunner:
             outline_generator, _ = await self._generators.for_user(task.user_id)
             outline = await asyncio.wait_for(outline_generator.generate_outline(task.topic, refs, deltas),
                                              self._page_timeout)
+        except asyncio.CancelledError:
+            deltas.abandon()
+            raise
         except (GeneratorError, TimeoutError) as exc:
             await deltas.close()
             message, retryable = _failure(exc, "The outline generator")
@@ -239,6 +242,9 @@ class TaskRunner:
                                              deltas),
                     self._page_timeout,
                 )
+            except asyncio.CancelledError:  # the task was cancelled: its `finish` is written, nothing may follow
+                deltas.abandon()
+                raise
             except (GeneratorError, TimeoutError) as exc:
                 await deltas.close()
                 message, retryable = _failure(exc, "Writing the copy")

@@ -18,6 +18,7 @@ from arq.connections import RedisSettings
 from arq.worker import Worker, func
 from redis.exceptions import RedisError
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from inkstream.config import Settings
 from inkstream.services import Core, build_core
@@ -85,7 +86,9 @@ async def _sweep_forever(core: Core, queue: RedisQueue, interval: float) -> None
     while True:
         try:
             await sweep(core, queue)
-        except (RedisError, OSError) as exc:
+        except (RedisError, OSError, SQLAlchemyError) as exc:
+            # Redis or the database is away (restarting, failing over): the sweeper is what puts the failed page
+            # jobs back once it returns, so it must outlive the outage, never end with it.
             log.warning("sweep skipped: %s", type(exc).__name__)
         await asyncio.sleep(interval)
 

@@ -102,3 +102,15 @@ def test_copy_of_another_users_task_is_not_found(http: httpx.Client, account: Ac
     assert r.status_code == 422
     r = http.put(f"/api/generate/{task_id}/copy", json=EDIT)
     assert (r.status_code, r.json()["code"]) == (401, "token_missing")
+
+
+def test_a_cancelled_tasks_unwritten_copy_can_be_written_by_hand(make_server) -> None:  # noqa: ANN001
+    slow = make_server(offline_delay=2).start()
+    with httpx.Client(base_url=slow.url, timeout=30) as client:
+        account = new_account(client)
+        task_id = start_generation(client, account, 2)
+        assert client.post(f"/api/generate/{task_id}/cancel", headers=account.headers).status_code == 200
+        view = wait_status(client, account, task_id, "cancelled")
+        assert view["copy_status"] == "pending" and view["copy"] is None
+        r = client.put(f"/api/generate/{task_id}/copy", json=EDIT, headers=account.headers)
+        assert r.status_code == 200 and r.json()["copy_status"] == "done"

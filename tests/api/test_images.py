@@ -89,7 +89,7 @@ def test_each_page_has_a_smaller_webp_preview(image, http: httpx.Client) -> None
     with Image.open(io.BytesIO(webp.content)) as small, Image.open(io.BytesIO(png.content)) as full:
         assert small.format == "WEBP" and small.width == 540 and full.width == 1080
         assert abs(small.height / small.width - full.height / full.width) < 0.01
-    assert len(webp.content) < len(png.content) / 4
+    assert len(webp.content) < len(png.content) / 3  # about a fifth (bench/creator.py)
     assert http.get(urlsplit(preview_url).path).status_code == 404  # unsigned without a token: nothing
 
 

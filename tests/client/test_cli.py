@@ -88,11 +88,18 @@ def test_generate_saves_images_and_exits_0(env: dict[str, str], tmp_path: Path) 
     r = cli({**env, "EDITOR": f"{sys.executable} {editor}"}, "generate", "秋天的第一杯奶茶", "--pages", "3",
             "--edit", "--out", str(tmp_path / "post"))
     assert r.returncode == 0, r.stderr
-    saved = r.stdout.split()
+    *saved, post = r.stdout.split()
     assert [Path(p).name for p in saved] == ["page_01.png", "page_02.png", "page_03.png"]
     assert all(Path(p).read_bytes().startswith(b"\x89PNG") for p in saved)
+    assert Path(post) == tmp_path / "post" / "post.md"
+    markdown = Path(post).read_text(encoding="utf-8")
+    assert markdown.startswith("# ") and "## 正文" in markdown and "#奶茶" in markdown
     assert "Outline: 3 pages" in r.stderr and "EDITED" in r.stderr  # the edited outline is what was sent
-    assert "finished: 3/3 pages" in r.stderr and "Saved 3 of 3 image(s)" in r.stderr
+    assert "finished: 3/3 pages" in r.stderr and "Saved 3 of 3 image(s) and post.md" in r.stderr
+    # Not a terminal: plain lines as things happen — the outline as it was written, then each page.
+    assert "  │ [封面]" in r.stderr and "  │ 标题：" in r.stderr
+    assert "[0/3] page 1 generating" in r.stderr and "page 3 done" in r.stderr and "copy written: " in r.stderr
+    assert "overall" not in r.stderr and "1/1 done" not in r.stderr  # no progress bars in a log
     assert credentials(env).read_text() != before
     assert stat.S_IMODE(credentials(env).stat().st_mode) == 0o600
 

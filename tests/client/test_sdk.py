@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from inkstream.client import AsyncInkstream, Complete, Finish, Inkstream, Page
+import pytest
+
+from inkstream.client import AsyncInkstream, Complete, Finish, Inkstream, Page, PostCopy, ValidationError
 from tests.client.conftest import PASSWORD, fast_policy
 from tests.support.client import pages
 from tests.support.server import LiveServer
@@ -62,7 +64,24 @@ def test_sync_client_does_the_same(live: LiveServer, tmp_path: Path) -> None:
         task = ink.generate([Page(0, "cover", "[封面]\n标题：同步")], topic="同步")
         with ink.stream(task.task_id) as stream:
             names = [event.name for event in stream]
-        assert names == ["progress", "complete", "finish"] and stream.last_event_id == 3
+        # The copy is written beside the page: its deltas and `copy` interleave with the page's events.
+        assert [n for n in names if n not in ("text_delta", "copy")] == ["progress", "complete", "finish"]
+        assert "text_delta" in names and names.index("copy") < names.index("finish")
+        assert stream.last_event_id == len(names)
         assert [p.name for p in ink.download(task.task_id, tmp_path)] == ["page_01.png"]
+        copy = ink.copy(task.task_id)
+        assert copy is not None and len(copy.titles) == 3 and 200 <= len(copy.body) <= 800
+        edited = ink.update_copy(task.task_id, PostCopy(["同步的标题", "二", "三"], copy.body, copy.tags))
+        assert edited.titles[0] == "同步的标题" and ink.status(task.task_id).copy == edited
+        with pytest.raises(ValidationError) as err:
+            ink.update_copy(task.task_id, {**edited.to_json(), "body": "短"})
+        assert err.value.code == "copy_body_length"
+        ink.regenerate_copy(task.task_id)
+        assert isinstance(ink.wait(task.task_id, stream.last_event_id), Finish)
+        assert ink.copy(task.task_id) == copy  # the offline writer is deterministic: the same words again
+        assert ink.rename(task.task_id, "我的同步帖") == "我的同步帖"
+        found = ink.history(q="同步帖")
+        assert [i.task_id for i in found.items] == [task.task_id] and found.items[0].title == "我的同步帖"
+        assert found.stats["posts"] == 1 and ink.history(status="failed").items == []
         ink.logout()
         assert ink.tokens is None

@@ -235,3 +235,15 @@ test('a paused keeper sends nothing until resumed, then retries every broken ima
   a.fire('load'); b.fire('load');
   assert.equal(keeper.allLoaded(), true);
 });
+
+test('one image loading retries the other broken ones at once (the link is back)', async () => {
+  const { keeper, clock } = keeperWith({ 0: '/i/0.png?exp=99999', 1: '/i/1.png?exp=99999', 2: '/i/2.png?exp=99999' });
+  const imgs = ['0', '1', '2'].map((key) => keeper.attach(new FakeImg(), key));
+  imgs.forEach((img) => img.fire('error'));
+  await clock.advance(1000); // first retries went out
+  imgs.forEach((img) => img.fire('error')); // …and failed: now each waits its own backoff
+  const sent = imgs.map((img) => img.requested.length);
+  imgs[0].fire('load');
+  await flush();
+  assert.deepEqual(imgs.map((img) => img.requested.length), [sent[0], sent[1] + 1, sent[2] + 1]);
+});

@@ -109,8 +109,8 @@ def test_refresh_failure_shows_a_friendly_message_and_the_login_page(
     app.goto(f"#/task/{task}")
     app.page.wait_for_url(re.compile(r"#/login$"))
     message = app.page.locator("[data-test=login-message]")
-    # A logged-out session's refresh token is refused with `session_revoked` (docs/admin-api.md): the page says so.
-    expect(message).to_contain_text("登录已在别处退出")
+    # Logged out elsewhere: the refresh is refused as session_revoked, and the page says so.
+    expect(message).to_contain_text("登录已在别处退出（会话已被撤销），请重新登录")
     assert app.storage("inkstream.refresh_token") is None
     assert app.seen.count(STREAM) == 0
     assert any("[Auth] token refresh refused" in line for line in app.seen.console)

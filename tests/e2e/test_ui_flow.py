@@ -77,8 +77,11 @@ def test_creator_flow_from_topic_to_zip_and_history(
         page.click("[data-test=download-all]")
     archive = zipfile.ZipFile(io.BytesIO(Path(everything.value.path()).read_bytes()))
     assert archive.testzip() is None  # every CRC-32 checks out
-    assert len(archive.namelist()) == n and archive.namelist()[0] == "01-cover.png"
-    Image.open(io.BytesIO(archive.read(archive.namelist()[-1]))).verify()
+    pngs = [name for name in archive.namelist() if name.endswith(".png")]
+    assert len(pngs) == n and pngs[0] == "01-cover.png"
+    assert "post.txt" in archive.namelist()  # the post's copy beside the images
+    assert archive.read("post.txt").decode("utf-8").strip()
+    Image.open(io.BytesIO(archive.read(pngs[-1]))).verify()
 
     last = app.manager()["lastEventId"]
     page.locator("figure.page-card").nth(2).locator("[data-test=regenerate]").click()

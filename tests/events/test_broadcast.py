@@ -31,7 +31,7 @@ def _parse(chunk: bytes) -> list[tuple[int, str]]:
 
 
 def _stream(b: Broadcaster, task_id: str, after: int) -> AsyncIterator[bytes]:
-    return b.stream(task_id, after, retry_ms=1000, heartbeat_interval=5, viewer=1, present=_present)
+    return b.stream(task_id, after, retry_ms=1000, viewer=1, present=_present)
 
 
 async def _read_all(stream: AsyncIterator[bytes]) -> list[tuple[int, str]]:
@@ -67,7 +67,7 @@ async def test_one_reader_per_task_serves_every_subscriber(event_log) -> None:  
     log, db = event_log
     task_id = await _task(db)
     counting = CountingLog(log)
-    b = Broadcaster(counting, FrameCache())  # type: ignore[arg-type]
+    b = Broadcaster(counting, FrameCache(), heartbeat_interval=5)  # type: ignore[arg-type]
     streams = [_stream(b, task_id, 0) for _ in range(50)]
     for s in streams:  # each sent its `retry:` line and is about to join
         await s.__anext__()
@@ -92,7 +92,7 @@ async def test_one_reader_per_task_serves_every_subscriber(event_log) -> None:  
 async def test_a_slow_subscriber_is_closed_and_resumes_without_loss(event_log) -> None:  # type: ignore[no-untyped-def]
     log, db = event_log
     task_id = await _task(db)
-    b = Broadcaster(log, FrameCache(), buffer_size=8)
+    b = Broadcaster(log, FrameCache(), heartbeat_interval=5, buffer_size=8)
     fast, slow = _stream(b, task_id, 0), _stream(b, task_id, 0)
     await fast.__anext__()
     await slow.__anext__()
@@ -122,7 +122,7 @@ async def test_a_slow_subscriber_is_closed_and_resumes_without_loss(event_log) -
 async def test_replay_hands_over_to_live_without_a_gap_or_a_repeat(event_log) -> None:  # type: ignore[no-untyped-def]
     log, db = event_log
     task_id = await _task(db)
-    b = Broadcaster(log, FrameCache(), buffer_size=1024)
+    b = Broadcaster(log, FrameCache(), heartbeat_interval=5, buffer_size=1024)
     n = 150
     rng = random.Random(7)
     publisher = asyncio.create_task(_publish(log, task_id, n))
@@ -143,6 +143,6 @@ async def test_a_stream_opened_after_finish_replays_and_ends(event_log) -> None:
     log, db = event_log
     task_id = await _task(db)
     await _publish(log, task_id, 5)
-    b = Broadcaster(log, FrameCache())
+    b = Broadcaster(log, FrameCache(), heartbeat_interval=5)
     assert [i for i, _ in await _read_all(_stream(b, task_id, 2))] == [3, 4, 5]
     assert b.readers() == 0

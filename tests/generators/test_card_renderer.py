@@ -8,13 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from PIL import Image
 
-from inkstream.generators import card_renderer, fonts
 from inkstream.generators.base import GeneratorError, OutlinePage, PageRequest
-from inkstream.generators.card_content import parse_card
-from inkstream.generators.card_renderer import CardRenderer, RenderResult
-from inkstream.generators.card_themes import THEMES, pick_theme
+from inkstream.generators.cards import card_renderer, fonts
+from inkstream.generators.cards.card_content import parse_card
+from inkstream.generators.cards.card_renderer import CardRenderer, RenderResult
+from inkstream.generators.cards.card_themes import THEMES, pick_theme
+from inkstream.generators.cards.text_graphemes import is_emoji, split_graphemes
 from inkstream.generators.offline import build_outline_text
-from inkstream.generators.text_graphemes import is_emoji, split_graphemes
 
 TOPICS = ["秋天的第一杯奶茶怎么选", "新手露营装备清单 ⛺", "Weekend camping checklist"]
 

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from inkstream.generators.copy_format import CopyGenerationFailed, CopyInvalid, validate_copy
-from inkstream.generators.gemini import GeminiOutline
-from inkstream.generators.http_retry import RetryPolicy
-from inkstream.generators.openai_compat import OpenAIChatOutline
+from inkstream.generators.remote.gemini import GeminiOutline
+from inkstream.generators.remote.http_retry import RetryPolicy
+from inkstream.generators.remote.openai_compat import OpenAIChatOutline
 from tests.generators.fake_apis import (  # noqa: F401
     FakeAPI,
     chat_reply,
@@ -86,7 +86,7 @@ async def test_an_invalid_copy_is_repaired_once(fake_api: FakeAPI, first: str, c
     assert [m["role"] for m in messages] == ["user", "assistant", "user"]
     assert messages[1]["content"] == first
     with pytest.raises(CopyInvalid) as problem:
-        from inkstream.generators.copy_writer import parse_copy
+        from inkstream.generators.remote.copy_writer import parse_copy
 
         parse_copy(first)
     assert problem.value.code == code and problem.value.message in messages[2]["content"]

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from inkstream.generators.base import GeneratorError, OutlinePage, PageRequest
-from inkstream.generators.gemini import GeminiImages, GeminiOutline
-from inkstream.generators.http_retry import RetryPolicy
+from inkstream.generators.remote.gemini import GeminiImages, GeminiOutline
+from inkstream.generators.remote.http_retry import RetryPolicy
 from tests.generators.fake_apis import (  # noqa: F401
     OUTLINE_TEXT,
     FakeAPI,

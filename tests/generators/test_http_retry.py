@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from inkstream.generators.base import GeneratorError
-from inkstream.generators.http_retry import (
+from inkstream.generators.remote.http_retry import (
     CallLimits,
     RetryPolicy,
     backoff_delay,

@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from inkstream.generators.base import GeneratorError, OutlinePage, PageRequest
-from inkstream.generators.http_retry import RetryPolicy
-from inkstream.generators.openai_compat import OpenAIImages
+from inkstream.generators.remote.http_retry import RetryPolicy
+from inkstream.generators.remote.openai_compat import OpenAIImages
 from tests.generators.fake_apis import (  # noqa: F401
     FakeAPI,
     Reply,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from inkstream.generators.base import GeneratorError
-from inkstream.generators.http_retry import RetryPolicy
-from inkstream.generators.openai_compat import OpenAIChatOutline
+from inkstream.generators.remote.http_retry import RetryPolicy
+from inkstream.generators.remote.openai_compat import OpenAIChatOutline
 from tests.generators.fake_apis import OUTLINE_TEXT, FakeAPI, Reply, chat_reply, fake_api_fixture, image_bytes  # noqa: F401
 
 KEY = "sk-outline-SECRET-42"

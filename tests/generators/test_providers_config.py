@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from inkstream.generators.base import OutlinePage, PageRequest
-from inkstream.generators.gemini import GeminiImages, GeminiOutline
-from inkstream.generators.openai_compat import OpenAIChatOutline, OpenAIImages
-from inkstream.generators.providers_config import (
+from inkstream.generators.remote.gemini import GeminiImages, GeminiOutline
+from inkstream.generators.remote.openai_compat import OpenAIChatOutline, OpenAIImages
+from inkstream.generators.remote.providers_config import (
     KEYS,
     ProvidersConfigError,
     build_from_file,
@@ -22,7 +22,7 @@ from inkstream.generators.providers_config import (
 )
 from tests.generators.fake_apis import FakeAPI, fake_api_fixture, image_bytes, images_b64_reply  # noqa: F401
 
-EXAMPLE = resources.files("inkstream.generators").joinpath("providers.example.yaml")
+EXAMPLE = resources.files("inkstream.generators.remote").joinpath("providers.example.yaml")
 ENV = {"DEEPSEEK_API_KEY": "sk-ds", "GEMINI_API_KEY": "AIza-g", "OPENAI_API_KEY": "sk-oa", "DASHSCOPE_API_KEY": "q"}
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from inkstream.generators.base import GeneratorError
-from inkstream.generators.gemini import GeminiOutline
-from inkstream.generators.http_retry import RetryPolicy
-from inkstream.generators.openai_compat import OpenAIChatOutline
+from inkstream.generators.remote.gemini import GeminiOutline
+from inkstream.generators.remote.http_retry import RetryPolicy
+from inkstream.generators.remote.openai_compat import OpenAIChatOutline
 from tests.generators.fake_apis import (  # noqa: F401
     OUTLINE_TEXT,
     FakeAPI,

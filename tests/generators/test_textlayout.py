@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from inkstream.generators import fonts
-from inkstream.generators.text_graphemes import is_emoji, split_graphemes
-from inkstream.generators.textlayout import (
+from inkstream.generators.cards import fonts
+from inkstream.generators.cards.text_graphemes import is_emoji, split_graphemes
+from inkstream.generators.cards.textlayout import (
     ELLIPSIS,
     NO_LINE_END,
     NO_LINE_START,

@@ -54,3 +54,14 @@ async def test_restart_marks_the_next_delta(event_log) -> None:  # type: ignore[
     await writer.close()
     events = await log.read_after(task_id, 0)
     assert [e.data for e in events] == [{"text": "坏掉的 JSON {"}, {"text": '{"titles"', "reset": True}]
+
+
+async def test_abandon_drops_the_pending_text(event_log) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    log, db = event_log
+    task_id = await _task(db)
+    writer = DeltaWriter(log, task_id, "copy_delta", interval=0.1)
+    await writer.write("发出去")
+    await writer.write("还没发")  # held back by the interval, as when the task is cancelled right now
+    writer.abandon()
+    await asyncio.sleep(0.3)
+    assert [e.data["text"] for e in await log.read_after(task_id, 0)] == ["发出去"]

@@ -4,6 +4,7 @@ the disk is back finishes the task."""
 
 from __future__ import annotations
 
+import base64
 import errno
 import io
 import os
@@ -20,7 +21,7 @@ from PIL import Image
 
 from inkstream.errors import ImageWriteFailed
 from inkstream.storage.images import ImageStore
-from tests.support.client import Account, new_account, read_stream, start_generation
+from tests.support.client import Account, new_account, pages, read_stream, start_generation
 
 PAGES = 5
 
@@ -140,6 +141,26 @@ def test_image_directory_gone_mid_task_fails_pages_retryably(make_server) -> Non
         return restore
 
     _run_with_fault(make_server, inject, lambda data: moved.get("to", data / "images"))
+
+
+def test_reference_images_on_a_full_disk_are_a_503_not_a_500(make_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    png = io.BytesIO()
+    Image.new("RGB", (300, 300), (10, 20, 30)).save(png, "PNG")
+    image = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
+    with tmpfs(tmp_path / "server0" / "uploads", size="1m") as uploads:
+        live = make_server().start()
+        with httpx.Client(base_url=live.url, timeout=30) as http:
+            account = new_account(http)
+            filler = fill_up(uploads, leave=0)
+            r = http.post("/api/generate", json={"pages": pages(2), "user_images": [image]}, headers=account.headers)
+            assert (r.status_code, r.json()["code"]) == (503, "image_write_failed"), r.text
+            assert "No space left" in r.json()["message"]
+            assert sorted(p.name for p in uploads.iterdir()) == ["filler.bin"]  # nothing half-written kept
+            _assert_serving(http)
+            filler.unlink()
+            r = http.post("/api/generate", json={"pages": pages(2), "user_images": [image]}, headers=account.headers)
+            assert r.status_code == 202, r.text
+        live.stop()
 
 
 def test_a_failed_overwrite_keeps_the_previous_image_whole(tmp_path: Path) -> None:

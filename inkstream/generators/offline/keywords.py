@@ -18,14 +18,16 @@ import jieba.posseg
 from inkstream.generators.offline.category import Category
 from inkstream.generators.offline.growth import GENERAL, GROWTH
 from inkstream.generators.offline.lifestyle import LIFESTYLE
+from inkstream.generators.offline.wellness import HEALTH
 
-CATEGORIES: tuple[Category, ...] = LIFESTYLE + GROWTH
+CATEGORIES: tuple[Category, ...] = LIFESTYLE + GROWTH + (HEALTH,)
 # Words that say what kind of post it is, not what it is about.
 _STOPWORDS = frozenset(
     "清单 攻略 指南 推荐 分享 技巧 方法 教程 心得 经验 干货 合集 避坑 入门 新手 小白 必看 建议 "
     "怎么 如何 什么 需要 准备 "
     "一下 一些 这些 那些 可以 应该 真的 到底 为什么 哪些 哪个 还是 或者 以及 步骤 注意 事项 问题 第一次 分钟 全攻略 "
-    "保姆级 超全 最全 整理 总结 记录 日常 一周 不重样 选择 更显 显大 大全 原来".split()
+    "保姆级 超全 最全 整理 总结 记录 日常 一周 不重样 选择 更显 显大 大全 原来 怎么办 缓解 利用 要不要 能不能 "
+    "是不是 有没有 解决".split()
 )
 # Parts of speech that carry content: nouns (n, nr, ns, nt, nz, ng), verbal nouns, abbreviations, foreign words,
 # verbs and adjectives; time words (t) are kept apart as the second keyword's fallback.

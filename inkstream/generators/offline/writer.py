@@ -1,8 +1,8 @@
 """The offline writer: a topic-aware outline and post copy from templates, with no AI and no network.
 
-It reads the topic with jieba, picks one of twelve categories (food and drink, travel, beauty and skincare,
-fashion, fitness, home, study and exams, career, money, tech and gadgets, parenting, pets; a general one
-otherwise) and fills that category's sections with the topic's own keywords. Deterministic, and labelled as a
+It reads the topic with jieba, picks one of thirteen categories (food and drink, travel, beauty and skincare,
+fashion, fitness, home, study and exams, career, money, tech and gadgets, parenting, pets, health; a general
+one otherwise) and fills that category's sections with the topic's own keywords. Deterministic, and labelled as a
 template ("模板生成") wherever it is shown. Its text goes out in chunks through the same sink the streaming
 providers use, so the delta path of the pipeline always runs.
 """

@@ -74,5 +74,7 @@ export function makeAdminApi(auth) {
     audit: (filters) => call(`${A}/audit-logs${query(filters)}`),
     auditCsvPath: (filters) => `${A}/audit-logs/export.csv${query(filters)}`,
     fetchRaw: (path) => auth.fetch(path),
+    // monitoring
+    dashboard: (period) => call(`${A}/dashboard/stats${query({ period })}`),
   };
 }

@@ -14,6 +14,7 @@ import * as loginView from './views/login.js';
 import * as outlineView from './views/outline.js';
 import * as taskView from './views/task.js';
 import * as adminAuditView from './views/admin-audit.js';
+import * as adminDashboardView from './views/admin-dashboard.js';
 import * as adminProvidersView from './views/admin-providers.js';
 import * as adminRegistrationView from './views/admin-registration.js';
 import * as adminTasksView from './views/admin-tasks.js';
@@ -34,6 +35,7 @@ const ROUTES = [
   [/^#\/admin\/providers$/, adminProvidersView, true],
   [/^#\/admin\/tasks$/, adminTasksView, true],
   [/^#\/admin\/audit$/, adminAuditView, true],
+  [/^#\/admin\/dashboard$/, adminDashboardView, true],
   [/^(#\/?)?$/, homeView, true],
 ];
 

@@ -85,6 +85,7 @@ export class Auth {
     this._inflight = null;
     this._listeners = { logout: [], login: [] };
     this.refreshCount = 0; // refreshes this tab actually sent, for tests and diagnostics
+    this.refreshAttempts = 0; // refreshes asked of the server, refused ones included (stream reports)
     this.channel = BC ? new BC(CHANNEL_NAME) : null;
     if (this.channel) {
       this.channel.onmessage = (ev) => {
@@ -203,6 +204,7 @@ export class Auth {
     }
     this.log.info('[Auth] refreshing the access token…');
     let res;
+    this.refreshAttempts += 1;
     try {
       res = await this._post('/api/auth/refresh', { refresh_token: current });
     } catch (err) {

@@ -112,6 +112,8 @@ export class ImageKeeper {
     entry.state = 'loaded';
     entry.failures = 0;
     entry.img.dataset.img = 'loaded';
+    // One image got through: the link is back, so the others need not wait out their backoff.
+    if (this.broken) this.retryAll();
     this.onChange();
   }
 

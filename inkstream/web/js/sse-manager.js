@@ -41,9 +41,10 @@ export const Reason = Object.freeze({
 /** Error codes by which the server says it ended the session; reconnecting cannot help. */
 export const FATAL_CODES = Object.freeze(['session_revoked', 'account_disabled']);
 
-// outline_delta / copy_delta carry text as it is written, outline / copy the parsed result (issue 13).
-const TASK_EVENTS = ['progress', 'complete', 'error', 'retry', 'finish', 'outline_delta', 'outline', 'copy_delta',
-  'copy'];
+// Every named event of a task's stream: EventSource delivers only the names it listens to, and an id it never
+// sees would look like a gap. The text events (issue 13) arrive too; the views decide what to show of them.
+const TASK_EVENTS = ['progress', 'complete', 'error', 'retry', 'finish',
+  'outline_delta', 'outline', 'copy_delta', 'copy', 'copy_error'];
 
 /** Thrown by the injected auth object when no valid token can be had (refresh failed, logged out). */
 export class AuthFailed extends Error {

@@ -5,6 +5,7 @@ import { fill, h, toast } from '../dom.js';
 import { errorMessage, getLang, t } from '../i18n.js';
 
 export const SECTIONS = [
+  ['dashboard', '#/admin/dashboard'],
   ['users', '#/admin/users'],
   ['registration', '#/admin/registration'],
   ['providers', '#/admin/providers'],

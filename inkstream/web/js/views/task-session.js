@@ -2,6 +2,7 @@
 // live connection — kept apart from rendering so a language switch re-renders without reconnecting.
 
 import { loadUntilDone } from '../net-retry.js';
+import { StreamReporter } from '../stream-report.js';
 import { openStream } from './stream.js';
 
 const TERMINAL = ['done', 'partial', 'failed', 'cancelled'];
@@ -24,6 +25,7 @@ export class TaskSession {
     this.conn = { state: 'idle' };
     this.completeCounts = {}; // index → `complete` events applied, for the "shown exactly once" tests
     this.manager = null;
+    this.reporter = new StreamReporter(ctx.auth); // this stream session's report to the dashboard
     this._listeners = new Set();
   }
 
@@ -73,11 +75,22 @@ export class TaskSession {
 
   _connect(startAfter) {
     this.manager?.close();
+    if (this.reporter.sent) this.reporter = new StreamReporter(this.ctx.auth); // a new round: a new session
+    this.reporter.start();
     this.manager = openStream(this.ctx, this.taskId, {
       startAfter,
       onEvent: (type, data, id) => this._onEvent(type, data, id),
-      onState: (s) => { this.conn = s; this._changed('conn'); },
+      onState: (s) => {
+        this.conn = s;
+        this.reporter.state(s.state);
+        if (s.state === 'failed') this._report('failed', s.reason);
+        this._changed('conn');
+      },
     });
+  }
+
+  _report(outcome, failureCode = null) {
+    this.reporter.end(outcome, { failureCode, history: this.manager ? this.manager.snapshot().history : [] });
   }
 
   _page(index) { return this.pages.find((p) => p.index === index); }
@@ -125,6 +138,7 @@ export class TaskSession {
       // The status may trail `finish` by a moment; the event is what says the run is over.
     }
     this.finished = true;
+    this._report('finished');
     this.cancelled = Boolean(data.cancelled);
     if (!TERMINAL.includes(this.status)) {
       this.status = this.cancelled ? 'cancelled' : data.failed ? (data.completed ? 'partial' : 'failed') : 'done';
@@ -169,6 +183,7 @@ export class TaskSession {
 
   close() {
     this._loader?.cancel();
+    if (!this.finished) this._report('abandoned');
     this.manager?.close();
     this.manager = null;
     this._listeners.clear();

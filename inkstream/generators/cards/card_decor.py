@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from inkstream.generators.card_themes import RGB, Theme
+from inkstream.generators.cards.card_themes import RGB, Theme
 
 Box = tuple[float, float, float, float]
 _SS = 2  # supersampling factor for crisp shapes

@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from PIL import Image
 
 from inkstream.generators.base import GeneratorError, PageRequest
-from inkstream.generators.card_body import layout_body, paint_body
-from inkstream.generators.card_content import CardContent, parse_card
-from inkstream.generators.card_decor import Box, paint_decor, rgba
-from inkstream.generators.card_painter import Painter
-from inkstream.generators.card_themes import Theme, pick_theme
-from inkstream.generators.fonts import FontsMissing
-from inkstream.generators.text_draw import DrawnText
-from inkstream.generators.textlayout import fit_block, text_width
+from inkstream.generators.cards.card_body import layout_body, paint_body
+from inkstream.generators.cards.card_content import CardContent, parse_card
+from inkstream.generators.cards.card_decor import Box, paint_decor, rgba
+from inkstream.generators.cards.card_painter import Painter
+from inkstream.generators.cards.card_themes import Theme, pick_theme
+from inkstream.generators.cards.fonts import FontsMissing
+from inkstream.generators.cards.text_draw import DrawnText
+from inkstream.generators.cards.textlayout import fit_block, text_width
 
 DEFAULT_SIZE = (1080, 1440)
 

@@ -28,8 +28,8 @@ from typing import Any, Literal
 import yaml
 
 from inkstream.generators.base import ImageGenerator, OutlineGenerator
-from inkstream.generators.http_retry import RetryPolicy
 from inkstream.generators.prompts import load_prompt
+from inkstream.generators.remote.http_retry import RetryPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -244,8 +244,8 @@ def _api_key(spec: ProviderSpec, env: Mapping[str, str]) -> str:
 
 
 def _build_remote(spec: ProviderSpec, section: Section, env: Mapping[str, str], prompts_dir: Path | None) -> Any:
-    from inkstream.generators.gemini import GeminiImages, GeminiOutline
-    from inkstream.generators.openai_compat import OpenAIChatOutline, OpenAIImages
+    from inkstream.generators.remote.gemini import GeminiImages, GeminiOutline
+    from inkstream.generators.remote.openai_compat import OpenAIChatOutline, OpenAIImages
 
     opts = dict(spec.options)
     retry = RetryPolicy(**{k: opts.pop(k) for k in _RETRY_KEYS if k in opts})
@@ -272,7 +272,7 @@ def _build_offline(spec: ProviderSpec, section: Section) -> Any:
     if section == "text":
         from inkstream.generators.offline import OfflineWriter as cls
     else:
-        from inkstream.generators.card_renderer import CardRenderer as cls  # type: ignore[assignment]
+        from inkstream.generators.cards.card_renderer import CardRenderer as cls  # type: ignore[assignment]
     try:
         return cls(**spec.options)
     except TypeError as exc:

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from inkstream.generators.base import PageType
+from inkstream.generators.cards.text_graphemes import is_emoji, split_graphemes
 from inkstream.generators.outline_format import page_type_of, strip_type_tag
-from inkstream.generators.text_graphemes import is_emoji, split_graphemes
 
 BlockKind = Literal["text", "bullet", "label", "gap"]
 

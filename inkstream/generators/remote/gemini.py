@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 
 from inkstream.generators.base import GeneratorError, Outline, PageRequest, PostCopy, TextSink
-from inkstream.generators.copy_writer import Turn, write_copy
-from inkstream.generators.http_retry import CallLimits, RetryPolicy, request_with_retry
-from inkstream.generators.openai_compat import json_body, parse_outline_text, sniff_image_mime, to_png
 from inkstream.generators.prompts import image_prompt, load_prompt, outline_prompt
-from inkstream.generators.text_stream import read_text_stream
+from inkstream.generators.remote.copy_writer import Turn, write_copy
+from inkstream.generators.remote.http_retry import CallLimits, RetryPolicy, request_with_retry
+from inkstream.generators.remote.openai_compat import json_body, parse_outline_text, sniff_image_mime, to_png
+from inkstream.generators.remote.text_stream import read_text_stream
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 # Finish reasons that mean "the model refused this content": the same prompt will be refused again.

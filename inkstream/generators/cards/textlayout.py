@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from inkstream.generators.fonts import FontWeight, cjk_font
-from inkstream.generators.text_graphemes import is_emoji, is_wide, split_graphemes
+from inkstream.generators.cards.fonts import FontWeight, cjk_font
+from inkstream.generators.cards.text_graphemes import is_emoji, is_wide, split_graphemes
 
 # Kinsoku shori: characters that may not begin a line, and ones that may not end one.
 # Full-width and ASCII forms both, since model output mixes them.

@@ -92,7 +92,7 @@ def _default_emoji_presentation(cp: int) -> bool:
 def is_emoji(grapheme: str) -> bool:
     """Whether `grapheme` should be drawn with the colour emoji font rather than the CJK text font."""
     # Imported here so the splitter stays usable (and testable) without any font installed.
-    from inkstream.generators.fonts import cjk_has_glyph, emoji_has_glyph
+    from inkstream.generators.cards.fonts import cjk_has_glyph, emoji_has_glyph
 
     if not grapheme or grapheme.isspace():
         return False

@@ -22,11 +22,11 @@ import httpx
 from PIL import Image, UnidentifiedImageError
 
 from inkstream.generators.base import GeneratorError, Outline, PageRequest, PostCopy, TextSink
-from inkstream.generators.copy_writer import Turn, write_copy
-from inkstream.generators.http_retry import CallLimits, RetryPolicy, request_with_retry
 from inkstream.generators.outline_format import parse_outline
 from inkstream.generators.prompts import image_prompt, load_prompt, outline_prompt
-from inkstream.generators.text_stream import read_text_stream
+from inkstream.generators.remote.copy_writer import Turn, write_copy
+from inkstream.generators.remote.http_retry import CallLimits, RetryPolicy, request_with_retry
+from inkstream.generators.remote.text_stream import read_text_stream
 
 _THINK_RE = re.compile(r"<think>.*?</think>", re.DOTALL)
 _FENCE_RE = re.compile(r"^```[\w-]*\s*\n(.*?)\n```\s*$", re.DOTALL)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inkstream.generators.card_content import Block
-from inkstream.generators.card_decor import rgba
-from inkstream.generators.card_painter import Painter
-from inkstream.generators.card_themes import Theme
-from inkstream.generators.fonts import FontWeight
-from inkstream.generators.text_graphemes import is_emoji, split_graphemes
-from inkstream.generators.textlayout import TextBlock, ellipsize_block, emoji_box, fit_block, layout_block
+from inkstream.generators.cards.card_content import Block
+from inkstream.generators.cards.card_decor import rgba
+from inkstream.generators.cards.card_painter import Painter
+from inkstream.generators.cards.card_themes import Theme
+from inkstream.generators.cards.fonts import FontWeight
+from inkstream.generators.cards.text_graphemes import is_emoji, split_graphemes
+from inkstream.generators.cards.textlayout import TextBlock, ellipsize_block, emoji_box, fit_block, layout_block
 
 BODY_LINE_SPACING = 1.6
 

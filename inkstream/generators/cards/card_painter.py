@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from inkstream.generators.card_decor import ShapeLayer
-from inkstream.generators.text_draw import DrawnText, draw_block
-from inkstream.generators.textlayout import TextBlock, layout_block
+from inkstream.generators.cards.card_decor import ShapeLayer
+from inkstream.generators.cards.text_draw import DrawnText, draw_block
+from inkstream.generators.cards.textlayout import TextBlock, layout_block
 
 
 @dataclass

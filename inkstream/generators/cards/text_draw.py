@@ -11,8 +11,8 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw
 
-from inkstream.generators.fonts import FontWeight, cjk_font, emoji_font
-from inkstream.generators.textlayout import EMOJI_GAP_EM, TextBlock, emoji_box, font_runs
+from inkstream.generators.cards.fonts import FontWeight, cjk_font, emoji_font
+from inkstream.generators.cards.textlayout import EMOJI_GAP_EM, TextBlock, emoji_box, font_runs
 
 # Noto CJK's ideographs sit between -0.12 em and 0.88 em around the baseline: their optical centre is 0.38 em up.
 IDEOGRAPH_CENTRE_EM = 0.38

@@ -1,0 +1,57 @@
+"""The web UI's stream reports: unit tests under Node, and in Chromium the report a real session sends when a
+task finishes across a server restart (a real reconnect), which the service accepts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser
+
+from tests.e2e.browser import App
+from tests.support.client import new_account, start_generation
+from tests.support.server import LiveServer
+
+pytestmark = pytest.mark.e2e
+
+
+def test_stream_report_unit_tests_pass_under_node() -> None:
+    node = shutil.which("node")
+    assert node, "node is not installed (scripts/system-packages.sh installs nodejs)"
+    spec = Path(__file__).with_name("stream_report.test.mjs")
+    run = subprocess.run([node, "--test", str(spec)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_a_finished_session_reports_its_reconnects(browser: Browser, live: LiveServer, http: httpx.Client) -> None:
+    account = new_account(http)
+    task = start_generation(http, account, 6)
+    app = App(browser, live, account=account, config={"sse": {"maxAttempts": 8, "baseDelay": 200, "maxDelay": 1000}})
+    reports: list[tuple[dict, int]] = []
+    app.page.on("requestfinished", lambda r: reports.append((json.loads(r.post_data or "{}"), r.response().status))
+                if r.url.endswith("/api/telemetry/stream") else None)
+    app.goto(f"#/task/{task}")
+    app.wait_done_cards(1)
+    live.kill()
+    live.start()
+    app.wait_finished()
+    deadline = 50  # the keepalive POST goes out as `finish` is handled
+    while not reports and deadline:
+        app.page.wait_for_timeout(100)
+        deadline -= 1
+    assert len(reports) == 1, reports
+    body, status = reports[0]
+    assert status == 204
+    history = app.manager()["history"]
+    reconnects = sum(1 for h in history if h["outcome"] in ("retrying", "requested"))
+    assert body["outcome"] == "finished" and body["client"] == "web"
+    assert body["reconnects"] == reconnects >= 1
+    assert sum(body["reasons"].values()) == reconnects
+    assert body["connected_ms"] > 0
+    dumped = json.dumps(body)
+    assert account.access_token not in dumped and account.refresh_token not in dumped and task not in dumped
+    app.close()
