@@ -27,8 +27,6 @@ def create_engine(url: str) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-            # The driver's own BEGIN is always DEFERRED; _begin below emits ours (SQLAlchemy's documented recipe).
-            dbapi_conn.isolation_level = None
             # WAL lets the stream read while the worker writes; foreign keys are off by default in SQLite.
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -42,7 +40,10 @@ def create_engine(url: str) -> AsyncEngine:
             # A write transaction takes the write lock at BEGIN, where SQLite's busy handler waits (and retries)
             # up to busy_timeout for another process's writer. A deferred one that read first would instead fail
             # at its first write with SQLITE_BUSY at once when that writer committed meanwhile (stale snapshot).
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
+            # Reads keep the driver's behaviour (no BEGIN for a SELECT: one round trip fewer per read session); the
+            # driver sees the open transaction and issues no BEGIN of its own before the writes.
+            if conn.get_execution_options().get(WRITE_OPTION):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
