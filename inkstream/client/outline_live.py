@@ -54,10 +54,10 @@ class OutlineView:
     def apply(self, event: Event) -> None:
         if not isinstance(event, TextDelta) or event.kind != "outline":
             return
-        if event.reset:
-            self.text, self._printed = "", 0
-            if self._live is None:
+        if event.reset:  # every run's first delta; a later one means the writer started over
+            if self.text and self._live is None:
                 self.console.print("  (the outline starts over)")
+            self.text, self._printed = "", 0
         self.text += event.text
         if self._live is not None:
             self._live.update(self._render())

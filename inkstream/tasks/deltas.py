@@ -26,7 +26,9 @@ class DeltaWriter:
         self._event = event
         self._interval = interval
         self._buffer: list[str] = []
-        self._reset = False
+        # The first delta of every run says `reset`: a run repeated after a crash starts its text over, and a
+        # client holding the crashed run's partial text must drop it.
+        self._reset = True
         self._last_sent = float("-inf")
         self._timer: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()  # appends stay in order even when the timer and a write race

@@ -24,6 +24,8 @@ async def test_chunks_are_coalesced_to_at_most_one_event_per_interval(event_log)
     events = await log.read_after(task_id, 0)
     assert "".join(e.data["text"] for e in events) == TEXT
     assert {e.event for e in events} == {"outline_delta"}
+    # Only a run's first delta says `reset` (a run repeated after a crash starts its text over).
+    assert [bool(e.data.get("reset")) for e in events] == [True] + [False] * (len(events) - 1)
     assert 2 <= len(events) <= elapsed / 0.1 + 2  # streamed as it came, not one row per chunk
     assert [e.id for e in events] == list(range(1, len(events) + 1))
 
@@ -38,7 +40,8 @@ async def test_text_does_not_wait_for_the_next_chunk(event_log) -> None:  # type
     while len(await log.read_after(task_id, 0)) < 2:
         assert time.monotonic() < deadline, "buffered text was never sent"
         await asyncio.sleep(0.02)
-    assert [e.data["text"] for e in await log.read_after(task_id, 0)] == ["第一段", "还在缓冲"]
+    sent = [e.data for e in await log.read_after(task_id, 0)]
+    assert sent == [{"text": "第一段", "reset": True}, {"text": "还在缓冲"}]
     await writer.close()
     assert len(await log.read_after(task_id, 0)) == 2  # nothing left, nothing doubled
 
@@ -53,7 +56,7 @@ async def test_restart_marks_the_next_delta(event_log) -> None:  # type: ignore[
     await writer.write('{"titles"')
     await writer.close()
     events = await log.read_after(task_id, 0)
-    assert [e.data for e in events] == [{"text": "坏掉的 JSON {"}, {"text": '{"titles"', "reset": True}]
+    assert [e.data for e in events] == [{"text": "坏掉的 JSON {", "reset": True}, {"text": '{"titles"', "reset": True}]
 
 
 async def test_abandon_drops_the_pending_text(event_log) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
