@@ -29,7 +29,8 @@ import json, inkstream
 from importlib import resources
 from inkstream.generators.prompts import load_prompt
 print(json.dumps({"file": inkstream.__file__, "outline": load_prompt("outline"), "image": load_prompt("image"),
-                  "example": resources.files("inkstream.generators").joinpath("providers.example.yaml").read_text()}))
+                  "example": resources.files("inkstream.generators.remote")
+                  .joinpath("providers.example.yaml").read_text()}))
 """
 
 
@@ -78,7 +79,7 @@ def test_installed_package_has_its_prompts_and_data(installed: Path) -> None:
     assert Path(out["file"]).is_relative_to(installed / "venv"), out["file"]  # not the checkout
     assert out["outline"] == (PACKAGE / "generators" / "prompts" / "outline.txt").read_text(encoding="utf-8")
     assert out["image"] == (PACKAGE / "generators" / "prompts" / "image.txt").read_text(encoding="utf-8")
-    assert out["example"] == (PACKAGE / "generators" / "providers.example.yaml").read_text(encoding="utf-8")
+    assert out["example"] == (PACKAGE / "generators" / "remote" / "providers.example.yaml").read_text(encoding="utf-8")
 
 
 def test_serve_from_the_wheel_runs_the_ui_migrations_and_a_generation(installed: Path) -> None:

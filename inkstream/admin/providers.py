@@ -31,6 +31,7 @@ from inkstream.auth.audit_sink import Actor, AuditSink, Origin
 from inkstream.errors import InvalidInput, NotFound
 from inkstream.generators.base import CopyGenerator, GeneratorError, ImageGenerator, OutlineGenerator
 from inkstream.generators.factory import Delayed, copy_generator_for
+from inkstream.generators.offline import OfflineWriter
 from inkstream.generators.remote.providers_config import (
     SECTIONS,
     ProvidersConfigError,
@@ -282,6 +283,8 @@ class RuntimeGenerators:
         if pair is None:
             outline, image = await self._settings.build(self._data, role)
             if self._delay > 0:
+                if isinstance(outline, OfflineWriter):  # a demo delay trickles its chunks too: the outline grows
+                    outline = OfflineWriter(chunk_pause=self._delay / 20)
                 outline, image = Delayed(outline, self._delay), Delayed(image, self._delay)  # type: ignore[assignment]
             pair = self._built[role] = (outline, image)
         return pair

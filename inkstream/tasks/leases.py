@@ -101,7 +101,13 @@ class Lapsed:
     generation: int
 
     @property
+    def is_copy(self) -> bool:
+        return self.index < 0  # the task's post copy (runner.COPY_LEASE), leased like a page
+
+    @property
     def job_id(self) -> str:
+        if self.is_copy:
+            return f"copy:{self.task_id}:{self.round}:lapse{self.generation}"
         return f"page:{self.task_id}:{self.index}:{self.round}:lapse{self.generation}"
 
 

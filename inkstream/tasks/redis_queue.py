@@ -88,6 +88,12 @@ class RedisQueue:
         await redis.enqueue_job("run_page", task_id, index, _job_id=job_id,
                                 _defer_until=datetime.now(UTC) - timedelta(hours=1))
 
+    async def enqueue_copy(self, task_id: str, job_id: str) -> None:
+        """Queue a post copy that lost its worker, ahead of the queue (as enqueue_page)."""
+        redis = await self._redis()
+        await redis.enqueue_job("run_copy", task_id, _job_id=job_id,
+                                _defer_until=datetime.now(UTC) - timedelta(hours=1))
+
     async def cancel(self, task_id: str) -> None:
         """Queued page jobs of a cancelled task find it inactive and do nothing."""
 

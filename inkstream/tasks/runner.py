@@ -36,6 +36,7 @@ from inkstream.tasks.deltas import DeltaWriter
 from inkstream.tasks.leases import Lease, Leases, LocalLeases
 
 log = logging.getLogger(__name__)
+COPY_LEASE = -1  # the lease "page index" of a task's post copy
 
 
 def _failure(exc: GeneratorError | TimeoutError, what: str) -> tuple[str, bool]:
@@ -228,7 +229,20 @@ class TaskRunner:
         task = await self.claim(task_id)
         if task is None or task.kind != states.GENERATE:
             return
-        state = post_copy.state_of(task)
+        # Leased like a page (index COPY_LEASE): a worker killed while writing the copy hands it on within seconds.
+        try:
+            async with self._leases.hold(task_id, COPY_LEASE, task.round) as lease:
+                await self._run_copy(task, lease)
+        except LeaseBusy:
+            log.info("copy of %s is being written on another worker", task_id)
+        except LeaseLost as exc:
+            log.warning("copy of %s abandoned: %s", task_id, exc.message)
+
+    async def _run_copy(self, task: Task, lease: Lease) -> None:
+        task_id = task.id
+        async with self._db.read() as s:  # read under the lease: the previous holder may have just finished it
+            fresh = await s.get(Task, task_id)
+        state = post_copy.state_of(fresh if fresh is not None else task)
         if state["status"] not in (post_copy.PENDING, post_copy.WRITING):
             return
         if state["status"] == post_copy.WRITING and state.get("copy"):
@@ -251,7 +265,7 @@ class TaskRunner:
                 await self._events.append(
                     task_id, "copy_error", {"message": message, "retryable": retryable,
                                             "code": getattr(exc, "code", "copy_failed")},
-                    dedupe_key=f"copy_error:{task.round}",
+                    dedupe_key=f"copy_error:{task.round}", guard=lease.check,
                 )
                 await self._set_copy(task_id, post_copy.failed(state, message))
                 return
@@ -259,7 +273,9 @@ class TaskRunner:
             written = copy_to_dict(copy)
             state = post_copy.writing(state, written, copy_generator.name)
             await self._set_copy(task_id, state)
-        await self._events.append(task_id, "copy", {"status": "done", **written}, dedupe_key=f"copy:{task.round}")
+        await lease.check()
+        await self._events.append(task_id, "copy", {"status": "done", **written}, dedupe_key=f"copy:{task.round}",
+                                  guard=lease.check)
         await self._set_copy(task_id, post_copy.done(written, str(state.get("source", ""))))
 
     async def _outline_text(self, task_id: str) -> str:

@@ -69,7 +69,10 @@ async def requeue_lapsed(leases: RedisLeases, queue: RedisQueue) -> list[Lapsed]
     for page in lapsed:
         log.warning("page %s:%s lost its worker (lease lapsed); queueing it again as %s", page.task_id, page.index,
                     page.job_id)
-        await queue.enqueue_page(page.task_id, page.index, page.job_id)
+        if page.is_copy:
+            await queue.enqueue_copy(page.task_id, page.job_id)
+        else:
+            await queue.enqueue_page(page.task_id, page.index, page.job_id)
     return lapsed
 
 

@@ -111,6 +111,7 @@ def test_versions_masking_roles_rollback_and_test_connection(
     missing = http.post("/api/admin/config/image-providers/rollback/99", headers=admin.headers)
     assert missing.status_code == 404 and missing.json()["code"] == "version_not_found"
 
+    fake.script("/models", Reply(json={"data": [{"id": "m"}]}))  # the fake is shared by both modes' runs
     ok = http.post("/api/admin/config/image-providers/test", headers=admin.headers,
                    json={"section": "image", "provider": "fake"}).json()
     assert ok["ok"] is True and ok["latency_ms"] >= 0

@@ -164,8 +164,9 @@ def _pages_held_by(backend: Backend, redis_url: str, task_id: str, pid: int) -> 
     held = []
     for key in client.scan_iter(match=f"{backend.prefix}:lease:{task_id}:*"):
         owner = client.get(key)
-        if owner is not None and owner.decode().endswith(f":{pid}"):
-            held.append(int(key.decode().rsplit(":", 1)[1]))
+        index = int(key.decode().rsplit(":", 1)[1])
+        if owner is not None and owner.decode().endswith(f":{pid}") and index >= 0:  # pages (-1: the post copy)
+            held.append(index)
     return sorted(held)
 
 

@@ -74,6 +74,14 @@ def wait_draft(page: Page, key: str, check: Any, timeout: float = 10) -> Any:
         page.wait_for_timeout(50)
 
 
+def wait_no_draft(page: Page, key: str, timeout: float = 10) -> None:
+    """Until the draft is gone from IndexedDB (a discard's delete commits asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while idb_draft(page, key) is not None:
+        assert time.monotonic() < deadline, f"draft {key} was never deleted"
+        page.wait_for_timeout(50)
+
+
 def test_images_dropped_while_loading_all_load_after(browser: Browser, live: LiveServer, http: httpx.Client) -> None:
     account = new_account(http)
     task = start_generation(http, account, 6)
@@ -183,6 +191,7 @@ def test_home_draft_is_offered_back_after_reload_and_relogin(
     expect(offer).to_contain_text("带娃去海边的第一次旅行")
     page.click("[data-test=draft-discard]")
     expect(offer).to_have_count(0)
+    wait_no_draft(page, key)
     page.reload()
     page.wait_for_selector("[data-test=topic]")
     expect(page.locator("[data-test=draft-offer]")).to_have_count(0)
