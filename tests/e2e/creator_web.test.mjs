@@ -8,33 +8,7 @@ import { backoffDelay, isTransient } from '../../inkstream/web/js/backoff.js';
 import { ImageKeeper, urlExpiry, withAttempt } from '../../inkstream/web/js/image-keeper.js';
 import { loadUntilDone } from '../../inkstream/web/js/net-retry.js';
 import { normalizeCopy, postText, splitOutline, tagsLine } from '../../inkstream/web/js/post-text.js';
-
-const flush = async () => { for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r)); };
-
-function fakeClock() {
-  let now = 0;
-  let timers = [];
-  let seq = 0;
-  return {
-    now: () => now,
-    setTimeout: (fn, ms) => { timers.push({ id: ++seq, at: now + ms, fn }); return seq; },
-    clearTimeout: (id) => { timers = timers.filter((t) => t.id !== id); },
-    pending: () => timers.length,
-    async advance(ms) {
-      const until = now + ms;
-      for (;;) {
-        timers.sort((a, b) => a.at - b.at);
-        const next = timers[0];
-        if (!next || next.at > until) break;
-        timers.shift();
-        now = next.at;
-        next.fn();
-        await flush();
-      }
-      now = until;
-    },
-  };
-}
+import { fakeClock, flush } from './fakes.mjs';
 
 class FakeImg {
   constructor() { this.listeners = {}; this.dataset = {}; this.complete = false; this.naturalWidth = 0; this.requested = []; }

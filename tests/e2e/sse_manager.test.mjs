@@ -4,44 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { AuthFailed, SSEConnectionManager } from '../../inkstream/web/js/sse-manager.js';
-
-const flush = async () => { for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r)); };
-
-function fakeClock() {
-  let now = 0;
-  let timers = [];
-  let seq = 0;
-  return {
-    now: () => now,
-    setTimeout: (fn, ms) => { timers.push({ id: ++seq, at: now + ms, fn }); return seq; },
-    clearTimeout: (id) => { timers = timers.filter((t) => t.id !== id); },
-    async advance(ms) {
-      const until = now + ms;
-      for (;;) {
-        timers.sort((a, b) => a.at - b.at);
-        const next = timers[0];
-        if (!next || next.at > until) break;
-        timers.shift();
-        now = next.at;
-        next.fn();
-        await flush();
-      }
-      now = until;
-    },
-  };
-}
-
-class FakeES {
-  static all = [];
-  constructor(url) { this.url = url; this.readyState = 0; this.listeners = {}; FakeES.all.push(this); }
-  addEventListener(type, fn) { (this.listeners[type] ||= []).push(fn); }
-  close() { this.readyState = 2; }
-  open() { this.readyState = 1; this.onopen?.(); }
-  emit(type, id, data = {}) {
-    for (const fn of this.listeners[type] || []) fn({ lastEventId: id === null ? '' : String(id), data: JSON.stringify(data) });
-  }
-  fail() { this.readyState = 2; this.onerror?.(); }
-}
+import { FakeES, fakeClock, flush } from './fakes.mjs';
 
 function setup({ task = () => ({ status: 200, body: { status: 'running', last_event_id: 99 } }), ticket,
   refresh, maxAttempts = 3 } = {}) {
