@@ -67,6 +67,7 @@ async def create_generation(
 @router.get("/api/generate/{task_id}")
 async def get_generation(task_id: TaskId, user: CurrentUser, svc: ServicesDep) -> dict[str, Any]:
     task, pages = await svc.tasks.get(user.id, task_id)
+    task = await svc.tasks.settled(task)
     return task_view(task, pages, svc.images)
 
 

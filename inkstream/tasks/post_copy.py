@@ -65,6 +65,7 @@ class CopyActions:
     async def regenerate(self, user_id: int, task_id: str) -> Task:
         """Write the copy again, alone: a new round of the task whose only work is the copy."""
         task, _ = await self._tasks.get(user_id, task_id, kind=states.GENERATE)
+        task = await self._tasks.settled(task)
         if task.status not in states.TERMINAL:
             raise TaskConflict("The task is still running; wait for it to finish or cancel it.")
         return await self._tasks.start_round(task, [], copy_state=pending(state_of(task)))

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inkstream.errors import InvalidInput, TaskConflict, TaskNotFound, TooManyTasks
-from inkstream.events.log import EventLog
+from inkstream.events.log import EventLog, StoredEvent
 from inkstream.storage.database import Database
 from inkstream.storage.db import utcnow
 from inkstream.storage.tables import Page, Task, TaskEvent
@@ -200,8 +200,30 @@ class TaskService:
         last = await self._events.last_id(task_id)
         if last == 0 or after < last:
             return False
-        tail = await self._events.read_after(task_id, last - 1, limit=1)
-        return bool(tail) and tail[0].event == "finish"
+        return await self._finish_at(task_id, last) is not None
+
+    async def _finish_at(self, task_id: str, event_id: int) -> StoredEvent | None:
+        tail = await self._events.read_after(task_id, event_id - 1, limit=1) if event_id else []
+        return tail[0] if tail and tail[0].event == "finish" else None
+
+    async def settled(self, task: Task) -> Task:
+        """The task as a client that has seen its `finish` knows it.
+
+        The runner logs `finish` before it changes the status (so a worker dying in between is finished again by
+        the sweeper, never left without `finish`); a client acting on that event at once must not be told the task
+        is still running, so the status the finish implies is written here too (idempotent, RUNNING only)."""
+        if task.status != states.RUNNING or task.kind != states.GENERATE:
+            return task
+        finish = await self._finish_at(task.id, await self._events.last_id(task.id))
+        if finish is None:
+            return task
+        status = states.final_status(finish.data.get("completed", 0), finish.data.get("failed", 0))
+        async with self._db.write() as s:
+            await s.execute(
+                update(Task).where(Task.id == task.id, Task.status == states.RUNNING)
+                .values(status=status, updated_at=utcnow(), finished_at=utcnow())
+            )
+            return await s.get(Task, task.id) or task
 
     # --- changing ---
     async def cancel(self, user_id: int, task_id: str) -> Task:
@@ -228,6 +250,7 @@ class TaskService:
     async def rerun_pages(self, user_id: int, task_id: str, indexes: list[int] | None) -> Task:
         """Queue pages again: the failed ones (indexes None) or the given ones. Only for finished tasks."""
         task, pages = await self.get(user_id, task_id, kind=states.GENERATE)
+        task = await self.settled(task)
         if task.status not in states.TERMINAL:
             raise TaskConflict("The task is still running; wait for it to finish or cancel it.")
         known = {p.index for p in pages}

@@ -13,6 +13,8 @@ import pytest
 from PIL import Image
 
 from tests.support.client import Account, new_account, pages, read_stream, start_generation, wait_status
+from tests.support.db_access import run_sql
+from tests.support.server import LiveServer
 
 
 def _image_b64(fmt: str = "PNG", size: tuple[int, int] = (8, 8)) -> str:
@@ -210,6 +212,28 @@ def test_regenerate_and_retry(http: httpx.Client, account: Account) -> None:
     assert more.ids[0] == got.last_id + 1
     assert [e[1] for e in more.events] == ["retry", "progress", "complete", "finish"]
     assert more.events[0][2]["indexes"] == [1] and more.events[2][2]["index"] == 1
+
+
+def test_a_client_acting_on_finish_at_once_is_not_told_the_task_runs(
+    server: LiveServer, http: httpx.Client, account: Account
+) -> None:
+    """`finish` is logged before the status changes; a client that regenerates the moment it reads `finish` lands
+    in between (seen once in CI). Hold the task in that window — finish logged, status still running — and act."""
+    task_id = start_generation(http, account, 2)
+    read_stream(http, task_id, account)
+    wait_status(http, account, task_id, "done")
+    run_sql(server, f"UPDATE tasks SET status = 'running' WHERE id = '{task_id}'",
+            f"UPDATE tasks SET status = 'running' WHERE id = '{task_id}'")
+    assert http.get(f"/api/generate/{task_id}", headers=account.headers).json()["status"] == "done"
+    run_sql(server, f"UPDATE tasks SET status = 'running' WHERE id = '{task_id}'",
+            f"UPDATE tasks SET status = 'running' WHERE id = '{task_id}'")
+    r = http.post(f"/api/generate/{task_id}/regenerate", json={"index": 0}, headers=account.headers)
+    assert r.status_code == 202, r.text
+    wait_status(http, account, task_id, "done")
+    run_sql(server, f"UPDATE tasks SET status = 'running' WHERE id = '{task_id}'",
+            f"UPDATE tasks SET status = 'running' WHERE id = '{task_id}'")
+    r = http.post(f"/api/generate/{task_id}/copy/regenerate", headers=account.headers)
+    assert r.status_code == 202, r.text
 
 
 def test_history_lists_own_tasks_newest_first_and_delete(http: httpx.Client) -> None:

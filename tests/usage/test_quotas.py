@@ -12,8 +12,8 @@ import pytest
 
 from tests.conftest import module_server
 from tests.support.client import Account, login, new_account, start_generation, wait_status
+from tests.support.db_access import run_sql
 from tests.support.server import LiveServer
-from tests.usage.db_access import run_sql
 
 ADMIN = Account("quota_admin", "admin password 123")
 
