@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     # Browsers reach the service over HTTPS (directly or through a TLS proxy): send HSTS (and mark cookies Secure).
     https: bool = False
     hsts_max_age: int = Field(365 * 24 * 3600, ge=0)
+    # The web UI keeps its refresh token in an HttpOnly cookie that only same-origin requests may use: the
+    # Origin header must name the host the request came to, or one of these (JSON list, e.g.
+    # '["https://ink.example.com"]') when a proxy rewrites the Host header.
+    trusted_origins: list[str] = Field(default_factory=list)
 
     access_token_ttl: int = Field(900, ge=1)  # 15 minutes, as in the seed system
     refresh_token_ttl: int = Field(30 * 24 * 3600, ge=60)

@@ -54,6 +54,10 @@ class Forbidden(InkstreamError):
     status = 403
 
 
+class OriginRejected(Forbidden):
+    code = "origin_rejected"
+
+
 class AccountDisabled(Forbidden):
     code = "account_disabled"
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request, Response
 
 from inkstream.admin.users import session_view
 from inkstream.api.deps import CurrentUser, OriginDep, ServicesDep
 from inkstream.api.metrics import TOKEN_REFRESHES
 from inkstream.api.schemas import (
-    Credentials,
+    LoginBody,
     MeOut,
     PasswordChange,
     RefreshBody,
@@ -21,7 +21,9 @@ from inkstream.api.schemas import (
     TokenOut,
     UserOut,
 )
-from inkstream.errors import InkstreamError
+from inkstream.api.session_cookie import check_origin, clear_refresh_cookie, cookie_token, set_refresh_cookie
+from inkstream.auth.service import TokenPair
+from inkstream.errors import InkstreamError, TokenMissing
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -41,31 +43,52 @@ async def register(body: RegisterBody, svc: ServicesDep, origin: OriginDep) -> U
 
 
 @router.post("/login", response_model=TokenOut)
-async def login(body: Credentials, svc: ServicesDep, origin: OriginDep) -> TokenOut:
+async def login(body: LoginBody, request: Request, response: Response, svc: ServicesDep, origin: OriginDep
+                ) -> TokenOut:
+    if body.cookie:
+        check_origin(request, svc.settings)
     pair = await svc.auth.login(body.username, body.password, origin)
-    return TokenOut(**pair.__dict__)
+    return _tokens_out(pair, response, svc, in_cookie=body.cookie)
 
 
 @router.post("/refresh", response_model=TokenOut)
-async def refresh(body: RefreshBody, svc: ServicesDep, origin: OriginDep) -> TokenOut:
+async def refresh(request: Request, response: Response, svc: ServicesDep, origin: OriginDep,
+                  body: RefreshBody | None = None) -> TokenOut:
+    in_cookie = body is None or body.refresh_token is None
     try:
-        pair = await svc.auth.refresh(body.refresh_token, origin)
+        token = cookie_token(request, svc.settings) if in_cookie else body.refresh_token  # type: ignore[union-attr]
+        if token is None:
+            raise TokenMissing("No refresh token: send it in the body, or log in again.")
+        pair = await svc.auth.refresh(token, origin)
     except InkstreamError as exc:
         TOKEN_REFRESHES.labels(exc.code).inc()
         svc.usage.rollups.add(f"refresh.failed.{exc.code}")
         raise
     TOKEN_REFRESHES.labels("ok").inc()
     svc.usage.rollups.add("refresh.ok")
-    return TokenOut(**pair.__dict__)
+    return _tokens_out(pair, response, svc, in_cookie=in_cookie)
+
+
+def _tokens_out(pair: TokenPair, response: Response, svc: ServicesDep, *, in_cookie: bool) -> TokenOut:
+    if not in_cookie:
+        return TokenOut(**pair.__dict__)
+    set_refresh_cookie(response, pair.refresh_token, svc.settings)
+    return TokenOut(**{**pair.__dict__, "refresh_token": None})
 
 
 @router.post("/logout", status_code=204)
-async def logout(body: RefreshBody, svc: ServicesDep, origin: OriginDep) -> None:
-    await svc.auth.logout(body.refresh_token, origin)
+async def logout(request: Request, response: Response, svc: ServicesDep, origin: OriginDep,
+                 body: RefreshBody | None = None) -> None:
+    """End this session: the refresh token from the body, else from the cookie (which is cleared)."""
+    token = body.refresh_token if body is not None and body.refresh_token else cookie_token(request, svc.settings)
+    clear_refresh_cookie(response, svc.settings)
+    if token is not None:
+        await svc.auth.logout(token, origin)
 
 
 @router.post("/logout-all", status_code=204)
-async def logout_all(user: CurrentUser, svc: ServicesDep, origin: OriginDep) -> None:
+async def logout_all(user: CurrentUser, response: Response, svc: ServicesDep, origin: OriginDep) -> None:
+    clear_refresh_cookie(response, svc.settings)
     await svc.auth.logout_all(user, origin)
 
 

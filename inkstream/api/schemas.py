@@ -10,13 +10,19 @@ class Credentials(BaseModel):
     password: str = Field(min_length=1, max_length=256)
 
 
+class LoginBody(Credentials):
+    cookie: bool = Field(False, description="Browsers: set the refresh token as an HttpOnly cookie scoped to "
+                                            "/api/auth instead of returning it (refresh and logout then read it).")
+
+
 class RefreshBody(BaseModel):
-    refresh_token: str = Field(min_length=1, max_length=512)
+    refresh_token: str | None = Field(None, min_length=1, max_length=512,
+                                      description="Omit to use the HttpOnly cookie set by a cookie login.")
 
 
 class TokenOut(BaseModel):
     access_token: str
-    refresh_token: str
+    refresh_token: str | None = Field(description="null when the refresh token went into the HttpOnly cookie")
     token_type: str
     expires_in: int
 

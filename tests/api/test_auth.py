@@ -140,7 +140,9 @@ def test_refresh_retry_grace_can_be_turned_off(make_server) -> None:  # type: ig
 def test_refresh_with_unknown_token_is_401(http: httpx.Client) -> None:
     r = http.post("/api/auth/refresh", json={"refresh_token": "made-up"})
     assert (r.status_code, r.json()["code"]) == (401, "token_invalid")
-    r = http.post("/api/auth/refresh", json={})
+    r = http.post("/api/auth/refresh", json={})  # no token in the body and no cookie (tests/api/test_refresh_cookie.py)
+    assert (r.status_code, r.json()["code"]) == (401, "token_missing")
+    r = http.post("/api/auth/refresh", json={"refresh_token": ""})
     assert (r.status_code, r.json()["code"]) == (422, "validation_error")
 
 

@@ -33,6 +33,9 @@ PHONE = {"width": 390, "height": 844}
 
 # Short backoff so failure paths finish in seconds; the heartbeat matches the server's (watchdog 2.5 s).
 TEST_CONFIG: dict[str, Any] = {"heartbeatInterval": 1, "sse": {"maxAttempts": 4, "baseDelay": 200, "maxDelay": 800}}
+# For the tests that kill and restart the server: the UI's own reconnect schedule (5 attempts over about 30 s), as
+# a user has it. A short one gave up before a restart finished on a loaded 2-core machine.
+RESTART_CONFIG: dict[str, Any] = {"sse": {"maxAttempts": 5, "baseDelay": 1000, "maxDelay": 15000}}
 
 
 @contextmanager
@@ -91,7 +94,8 @@ class Seen:
 
 
 class App:
-    """One browser context on the app, with a session seeded into localStorage (or none)."""
+    """One browser context on the app, logged in as `account` the way the UI logs in (refresh token in the HttpOnly
+    cookie, the user record in localStorage), or logged out."""
 
     def __init__(
         self,
@@ -99,7 +103,6 @@ class App:
         server: LiveServer,
         *,
         account: Account | None = None,
-        access_token: str | None = None,
         config: dict[str, Any] | None = None,
         lang: str = "zh",
         viewport: dict[str, int] | None = None,
@@ -111,14 +114,16 @@ class App:
         cfg = {**TEST_CONFIG, **(config or {})}
         seed: dict[str, str] = {"inkstream.lang": lang}
         if account is not None:
-            seed.update(
-                {
-                    "inkstream.access_token": access_token or account.access_token,
-                    "inkstream.refresh_token": account.refresh_token,
-                    "inkstream.user": json.dumps({"username": account.username}),
-                }
+            # The context's request client shares the browser's cookie jar: this login leaves the HttpOnly refresh
+            # cookie exactly where the login form would. The page starts without an access token and asks the
+            # cookie for one, as after a reload.
+            r = self.context.request.post(
+                f"{server.url}/api/auth/login", headers={"Origin": server.url},
+                data={"username": account.username, "password": account.password, "cookie": True},
             )
-        # Runs before the app on every load; seeds storage once per context so a reload keeps rotated tokens.
+            assert r.status == 200, r.text()
+            seed["inkstream.user"] = json.dumps({"username": account.username})
+        # Runs before the app on every load; seeds storage once per context so a reload keeps what the app wrote.
         self.context.add_init_script(
             f"window.INKSTREAM_CONFIG = {json.dumps(cfg)};"
             f"if (!localStorage.getItem('e2e.seeded')) {{"
@@ -171,6 +176,19 @@ class App:
 
     def storage(self, key: str, page: Page | None = None) -> str | None:
         return (page or self.page).evaluate("k => localStorage.getItem(k)", key)
+
+    def access_token(self, page: Page | None = None) -> str | None:
+        """The tab's access token (it lives in the page's memory only)."""
+        return (page or self.page).evaluate("() => window.__inkstream.auth.currentToken()")
+
+    def use_access_token(self, token: str, page: Page | None = None) -> None:
+        """Put a chosen access token (say, one about to expire) in the loaded tab's memory."""
+        (page or self.page).evaluate("t => { window.__inkstream.auth._access = t; }", token)
+
+    def refresh_cookie(self) -> str | None:
+        """The refresh cookie as the browser holds it (page script cannot read it: see test_browser_session)."""
+        found = [c for c in self.context.cookies() if c["name"] == "inkstream_refresh"]
+        return found[0]["value"] if found else None
 
     def close(self) -> None:
         self.context.close()

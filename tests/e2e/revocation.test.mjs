@@ -111,12 +111,12 @@ function jwt(expInSeconds) {
 
 function auth(answers) {
   const store = storage();
-  store.setItem(KEYS.access, jwt(3600));
-  store.setItem(KEYS.refresh, 'r1');
+  store.setItem(KEYS.user, JSON.stringify({ username: 'u' }));
   const sent = [];
   const a = new Auth({
     fetch: async (url) => { sent.push(url); return answers(url); }, storage: store, logger: quiet,
   });
+  a._access = jwt(3600); // as after a login: the access token in memory, the refresh token in the cookie
   const logouts = [];
   a.on('logout', (e) => logouts.push(e));
   return { a, store, sent, logouts };
@@ -127,7 +127,9 @@ test('an API call answered 403 account_disabled ends the session with that reaso
   const res = await t.a.fetch('/api/history');
   assert.equal(res.status, 403);
   assert.deepEqual(t.logouts, [{ reason: 'account_disabled', fromOtherTab: false }]);
-  assert.equal(t.store.getItem(KEYS.refresh), null);
+  assert.equal(t.a.isLoggedIn(), false);
+  assert.equal(t.store.getItem(KEYS.user), null);
+  assert.equal(t.a.currentToken(), null);
   assert.deepEqual(t.sent, ['/api/history']);
 });
 
@@ -147,13 +149,14 @@ test('a refresh refused with session_revoked logs out with that reason (not "exp
 
 test('an ordinary 401 still refreshes and retries once', async () => {
   let n = 0;
+  const fresh = jwt(7200);
   const t = auth((url) => {
-    if (url.endsWith('/refresh')) return response(200, { access_token: jwt(3600), refresh_token: 'r2', expires_in: 3600 });
+    if (url.endsWith('/refresh')) return response(200, { access_token: fresh, refresh_token: null, expires_in: 3600 });
     n += 1;
     return n === 1 ? response(401, { code: 'token_expired' }) : response(200, {});
   });
   const res = await t.a.fetch('/api/history');
   assert.equal(res.status, 200);
   assert.deepEqual(t.logouts, []);
-  assert.equal(t.store.getItem(KEYS.refresh), 'r2');
+  assert.equal(t.a.currentToken(), fresh);
 });

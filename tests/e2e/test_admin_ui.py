@@ -107,7 +107,7 @@ def test_disabling_a_user_who_follows_a_task_shows_them_the_login_page_within_5_
     )
     assert delay < 5
     assert follower.page.url.endswith("#/login")
-    assert follower.storage("inkstream.refresh_token") is None
+    assert follower.storage("inkstream.user") is None and follower.access_token() is None
     expect(boss.page.locator("[data-test=user-name]")).to_contain_text("已停用")
     # The stream manager stopped for good: no reconnect, no new ticket.
     snap = follower.page.evaluate("window.__inkstream.sse.snapshot()")

@@ -12,8 +12,8 @@ import jwt
 import pytest
 from playwright.sync_api import Browser, Route, expect
 
-from tests.e2e.browser import App, assert_every_page_once, dom_pages, mint_access_token, user_id
-from tests.support.client import new_account, start_generation
+from tests.e2e.browser import RESTART_CONFIG, App, assert_every_page_once, dom_pages, mint_access_token, user_id
+from tests.support.client import Account, new_account, start_generation
 from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -23,6 +23,19 @@ TICKET = r"/stream-ticket$"
 REFRESH = r"/api/auth/refresh$"
 
 
+def _loaded_with_token(browser: Browser, live: LiveServer, account: Account, token: str) -> App:
+    """The app loaded (its start-up refresh from the cookie done), then holding `token` in memory, with the record
+    of requests cleared: what follows is what a tab with that token does."""
+    app = App(browser, live, account=account)
+    app.goto("#/history")
+    app.page.wait_for_selector("[data-test=history]")
+    app.page.wait_for_function("() => window.__inkstream.auth.refreshCount >= 1 && !window.__inkstream.auth._inflight")
+    app.page.wait_for_load_state("networkidle")
+    app.use_access_token(token)
+    app.seen.requests.clear()
+    return app
+
+
 def test_valid_token_connects_on_first_attempt_with_a_ticket(
     browser: Browser, live: LiveServer, http: httpx.Client
 ) -> None:
@@ -30,7 +43,7 @@ def test_valid_token_connects_on_first_attempt_with_a_ticket(
     account = new_account(http)
     token = mint_access_token(live, user_id(http, account), lifetime=3600)
     task = start_generation(http, account, 4)
-    app = App(browser, live, account=account, access_token=token)
+    app = _loaded_with_token(browser, live, account, token)
     app.goto(f"#/task/{task}")
     app.wait_finished()
     assert_every_page_once(app, 4)
@@ -51,12 +64,12 @@ def test_token_expiring_soon_is_refreshed_before_connecting(
     account = new_account(http)
     token = mint_access_token(live, user_id(http, account), lifetime=120)
     task = start_generation(http, account, 3)
-    app = App(browser, live, account=account, access_token=token)
+    app = _loaded_with_token(browser, live, account, token)
     app.goto(f"#/task/{task}")
     app.wait_finished()
     order = [url for _, method, url in app.seen.requests if re.search(f"{REFRESH}|{TICKET}|{STREAM}", url)]
     assert re.search(REFRESH, order[0]), order  # the refresh came before the ticket and the stream
-    assert app.storage("inkstream.access_token") != token
+    assert app.access_token() != token
     snap = app.manager()
     assert snap["connections"] == 1 and snap["history"] == []
     assert any("expires in" in line and "refreshing first" in line for line in app.seen.console)
@@ -103,15 +116,15 @@ def test_refresh_failure_shows_a_friendly_message_and_the_login_page(
     message saying what happened and what to do — not a stack of errors — and no stream is attempted."""
     account = new_account(http)
     task = start_generation(http, account, 2)
-    assert http.post("/api/auth/logout", json={"refresh_token": account.refresh_token}).status_code == 204
-    time.sleep(3.2)  # the access token expires too
     app = App(browser, live, account=account)
+    # Logged out everywhere from another device: the browser's session (its refresh cookie) is revoked too.
+    assert http.post("/api/auth/logout-all", headers=account.headers).status_code == 204
     app.goto(f"#/task/{task}")
     app.page.wait_for_url(re.compile(r"#/login$"))
     message = app.page.locator("[data-test=login-message]")
     # Logged out elsewhere: the refresh is refused as session_revoked, and the page says so.
     expect(message).to_contain_text("登录已在别处退出（会话已被撤销），请重新登录")
-    assert app.storage("inkstream.refresh_token") is None
+    assert app.storage("inkstream.user") is None and app.access_token() is None
     assert app.seen.count(STREAM) == 0
     assert any("[Auth] token refresh refused" in line for line in app.seen.console)
     # Logging in again takes the user back to the task.
@@ -160,7 +173,7 @@ def test_network_drop_resumes_from_the_last_event_without_loss_or_duplicates(
     ?last_event_id= → every page exactly once."""
     account = new_account(http)
     task = start_generation(http, account, 8)
-    app = App(browser, live, account=account, config={"sse": {"maxAttempts": 8, "baseDelay": 200, "maxDelay": 1000}})
+    app = App(browser, live, account=account, config=RESTART_CONFIG)
     app.goto(f"#/task/{task}")
     app.wait_done_cards(2)
     before = app.manager()["lastEventId"]
@@ -241,7 +254,7 @@ def test_console_logs_tell_the_story_and_never_show_a_token(
     refresh token or ticket in any console line."""
     account = new_account(http)
     task = start_generation(http, account, 6)
-    app = App(browser, live, account=account, config={"sse": {"maxAttempts": 8, "baseDelay": 200, "maxDelay": 1000}})
+    app = App(browser, live, account=account, config=RESTART_CONFIG)
     app.goto(f"#/task/{task}")
     app.wait_done_cards(1)
     live.kill()
@@ -261,7 +274,7 @@ def test_console_logs_tell_the_story_and_never_show_a_token(
         "[SSE] task finished",
     ):
         assert step in console, f"missing log step {step!r}:\n{console}"
-    secrets = app.seen.secrets() | {account.access_token, account.refresh_token}
+    secrets = app.seen.secrets() | {account.access_token, account.refresh_token, app.refresh_cookie() or "-"}
     assert len(secrets) >= 4
     for secret in secrets:
         assert secret not in console
@@ -305,7 +318,7 @@ def test_twenty_pages_with_three_second_tokens_show_every_page_exactly_once(
     refreshed token and resumes; the user sees all 20 pages, each exactly once."""
     account = new_account(http)
     task = start_generation(http, account, 20)
-    app = App(browser, live, account=account, config={"sse": {"maxAttempts": 8, "baseDelay": 200, "maxDelay": 1000}})
+    app = App(browser, live, account=account, config=RESTART_CONFIG)
     started = time.monotonic()
     app.goto(f"#/task/{task}")
     app.wait_done_cards(4)

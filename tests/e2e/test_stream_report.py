@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser
 
-from tests.e2e.browser import App
+from tests.e2e.browser import RESTART_CONFIG, App
 from tests.support.client import new_account, start_generation
 from tests.support.server import LiveServer
 
@@ -30,7 +30,7 @@ def test_stream_report_unit_tests_pass_under_node() -> None:
 def test_a_finished_session_reports_its_reconnects(browser: Browser, live: LiveServer, http: httpx.Client) -> None:
     account = new_account(http)
     task = start_generation(http, account, 6)
-    app = App(browser, live, account=account, config={"sse": {"maxAttempts": 8, "baseDelay": 200, "maxDelay": 1000}})
+    app = App(browser, live, account=account, config=RESTART_CONFIG)
     reports: list[tuple[dict, int]] = []
     app.page.on("requestfinished", lambda r: reports.append((json.loads(r.post_data or "{}"), r.response().status))
                 if r.url.endswith("/api/telemetry/stream") else None)

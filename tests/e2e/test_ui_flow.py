@@ -103,7 +103,7 @@ def test_creator_flow_from_topic_to_zip_and_history(
     page.on("dialog", lambda d: d.accept())
     page.locator(f"article[data-task='{task_id}'] [data-test=delete]").click()
     expect(items).to_have_count(1)
-    token = app.storage("inkstream.access_token")
+    token = app.access_token()
     assert http.get(f"/api/generate/{task_id}", headers={"Authorization": f"Bearer {token}"}).status_code in (401, 404)
 
     page.click("[data-test=lang]")

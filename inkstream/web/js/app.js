@@ -2,12 +2,11 @@
 
 import { makeAdminApi } from './admin-api.js';
 import { makeApi, serviceInfo } from './api.js';
-import { Auth, KEYS } from './auth.js';
+import { Auth } from './auth.js';
 import { fill, h } from './dom.js';
 import './i18n-admin.js';
 import { getLang, setLang, t } from './i18n.js';
 import { themeToggle } from './theme.js';
-import { IdbTokenStore, MemoryTokenStore } from './token-store.js';
 import * as historyView from './views/history.js';
 import * as homeView from './views/home.js';
 import * as loginView from './views/login.js';
@@ -43,7 +42,7 @@ const overrides = window.INKSTREAM_CONFIG || {};
 const auth = new Auth({
   fetch: window.fetch.bind(window), storage: window.localStorage, locks: navigator.locks || null,
   BroadcastChannel: window.BroadcastChannel || null,
-  tokenStore: window.indexedDB ? new IdbTokenStore(window.indexedDB) : new MemoryTokenStore(),
+  indexedDB: window.indexedDB || null,
 });
 const ctx = {
   auth,
@@ -138,7 +137,7 @@ if (auth.isLoggedIn()) {
     const me = await res.json();
     if (!auth.isLoggedIn()) return;
     const before = auth.user();
-    auth.storage.setItem(KEYS.user, JSON.stringify(me));
+    auth.setUser(me);
     // A role that really changed re-renders the page (an admin page may now be refused); otherwise only the
     // header learns it (the admin link), so nothing the user is doing on the page is thrown away.
     const known = before && 'role' in before;

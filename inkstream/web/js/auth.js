@@ -1,23 +1,25 @@
-// The browser session: tokens in localStorage (a reload keeps the session), refresh coordinated across tabs.
+// The browser session. The refresh token lives in an HttpOnly cookie (SameSite=Strict, path /api/auth) that no
+// script on the page can read; the access token lives in this tab's memory only. localStorage keeps just who is
+// logged in (name and role, no secret), so a reload knows to ask the cookie for a fresh access token.
 //
-// Refresh tokens rotate, and presenting a spent one revokes the whole login (`refresh_token_reused`). Two tabs
-// refreshing at once would therefore log the user out. So every refresh runs inside a Web Lock shared by all
-// tabs of the origin; inside it the refresh token is read again from storage, and if another tab rotated it
-// while we waited, its fresh tokens are used instead of refreshing again. Inside the lock the pair is read from
-// and written to IndexedDB (token-store.js explains why localStorage alone is not enough). A BroadcastChannel
-// tells the other tabs about refreshes and logouts. No DOM dependency: fetch, storage, locks, the token store
-// and the channel are injected.
+// Refresh tokens rotate, and presenting a spent one revokes the whole login (`refresh_token_reused`). All tabs
+// share the one cookie, so two tabs refreshing at once would send the same token twice and log the user out.
+// Every refresh therefore runs inside a Web Lock shared by the origin's tabs: the cookie a tab sends is always the
+// one the previous holder's response set. A BroadcastChannel hands the fresh access token to the other tabs
+// (memory to memory; a tab that got one while it waited for the lock uses it instead of refreshing again) and
+// tells them about logins and logouts. No DOM dependency: fetch, storage, locks and the channel are injected.
 
 import { AuthFailed } from './sse-manager.js';
-import { MemoryTokenStore } from './token-store.js';
 
 export { AuthFailed };
 
 export const KEYS = Object.freeze({
-  access: 'inkstream.access_token',
-  refresh: 'inkstream.refresh_token',
-  user: 'inkstream.user',
+  user: 'inkstream.user', // {id, username, role}: who is logged in — never a token
 });
+
+// Where earlier versions kept tokens; removed on start so no refresh token outlives the upgrade in storage.
+const LEGACY_KEYS = ['inkstream.access_token', 'inkstream.refresh_token'];
+const LEGACY_IDB = 'inkstream';
 
 /** Codes that mean the server ended this session on purpose: no refresh can help, the user must log in again. */
 export const REVOKED = Object.freeze(['session_revoked', 'account_disabled']);
@@ -73,25 +75,33 @@ export async function errorFrom(res) {
 export class Auth {
   constructor({
     fetch: fetchFn, storage, locks = null, BroadcastChannel: BC = null, now = () => Date.now(),
-    logger = console, baseUrl = '', tokenStore = new MemoryTokenStore(),
+    logger = console, baseUrl = '', indexedDB = null,
   }) {
-    this.tokenStore = tokenStore;
     this.fetchFn = fetchFn;
     this.storage = storage;
     this.locks = locks;
     this.now = now;
     this.log = logger;
     this.baseUrl = baseUrl;
+    this._access = null; // this tab's access token: memory only
     this._inflight = null;
     this._listeners = { logout: [], login: [] };
     this.refreshCount = 0; // refreshes this tab actually sent, for tests and diagnostics
     this.refreshAttempts = 0; // refreshes asked of the server, refused ones included (stream reports)
+    for (const key of LEGACY_KEYS) storage.removeItem(key);
+    try { indexedDB?.deleteDatabase(LEGACY_IDB); } catch { /* private mode: nothing was stored */ }
     this.channel = BC ? new BC(CHANNEL_NAME) : null;
     if (this.channel) {
       this.channel.onmessage = (ev) => {
         const msg = ev.data || {};
-        if (msg.type === 'refreshed') this.log.info('[Auth] another tab refreshed the session');
-        if (msg.type === 'logout') this._emit('logout', { reason: msg.reason || 'other_tab', fromOtherTab: true });
+        if (msg.type === 'refreshed') {
+          this.log.info('[Auth] another tab refreshed the session');
+          this._adopt(msg.access_token);
+        }
+        if (msg.type === 'logout') {
+          this._access = null;
+          this._emit('logout', { reason: msg.reason || 'other_tab', fromOtherTab: true });
+        }
         if (msg.type === 'login') this._emit('login', { fromOtherTab: true });
       };
     }
@@ -101,33 +111,31 @@ export class Auth {
 
   _emit(event, detail) { for (const fn of this._listeners[event]) fn(detail); }
 
-  currentToken() { return this.storage.getItem(KEYS.access); }
+  currentToken() { return this._access; }
 
   user() {
     try { return JSON.parse(this.storage.getItem(KEYS.user) || 'null'); } catch { return null; }
   }
 
-  isLoggedIn() { return Boolean(this.storage.getItem(KEYS.refresh)); }
+  setUser(me) { this.storage.setItem(KEYS.user, JSON.stringify(me)); }
 
-  async _store(pair) {
-    await this.tokenStore.set(pair).catch(() => {}); // committed before the refresh lock is released
-    this._mirror(pair);
-  }
+  /** Whether this browser holds a login (the cookie itself cannot be seen from here: the user record says so). */
+  isLoggedIn() { return Boolean(this.storage.getItem(KEYS.user)); }
 
-  _mirror(pair) {
-    this.storage.setItem(KEYS.access, pair.access_token);
-    this.storage.setItem(KEYS.refresh, pair.refresh_token);
+  /** Take another tab's fresh access token when it outlives ours. */
+  _adopt(token) {
+    if (token && secondsLeft(token, this.now()) > secondsLeft(this._access, this.now())) this._access = token;
   }
 
   _clear() {
-    for (const key of Object.values(KEYS)) this.storage.removeItem(key);
-    return this.tokenStore.clear().catch(() => {});
+    this._access = null;
+    this.storage.removeItem(KEYS.user);
   }
 
   async _post(path, body) {
-    return this.fetchFn(`${this.baseUrl}${path}`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-    });
+    const init = { method: 'POST', credentials: 'same-origin' };
+    if (body !== undefined) Object.assign(init, { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    return this.fetchFn(`${this.baseUrl}${path}`, init);
   }
 
   async register(username, password, inviteCode = '') {
@@ -138,21 +146,22 @@ export class Auth {
   }
 
   async login(username, password) {
-    const res = await this._post('/api/auth/login', { username, password });
+    const res = await this._post('/api/auth/login', { username, password, cookie: true });
     if (!res.ok) throw await errorFrom(res);
-    await this._store(await res.json());
+    this._access = (await res.json()).access_token;
+    this.setUser({ username }); // logged in from here on, even if the next call fails
     const me = await this.fetch('/api/auth/me');
-    this.storage.setItem(KEYS.user, JSON.stringify(me.ok ? await me.json() : { username }));
+    if (me.ok) this.setUser(await me.json());
     this.log.info('[Auth] logged in');
     this.channel?.postMessage({ type: 'login' });
     this._emit('login', { fromOtherTab: false });
   }
 
   async logout() {
-    const refresh = this.storage.getItem(KEYS.refresh);
-    await this._clear();
-    if (refresh) {
-      try { await this._post('/api/auth/logout', { refresh_token: refresh }); } catch { /* offline: tokens gone */ }
+    const wasIn = this.isLoggedIn();
+    this._clear();
+    if (wasIn) {
+      try { await this._post('/api/auth/logout'); } catch { /* offline: the cookie stays until it expires */ }
     }
     this.log.info('[Auth] logged out');
     this.channel?.postMessage({ type: 'logout', reason: 'logged_out' });
@@ -162,7 +171,7 @@ export class Auth {
   /** The server ended this session (revoked, account disabled): forget it here and in every tab, say why. */
   async endSession(reason) {
     if (!this.isLoggedIn()) return;
-    await this._clear();
+    this._clear();
     this.log.warn(`[Auth] the server ended this session (${reason})`);
     this.channel?.postMessage({ type: 'logout', reason });
     this._emit('logout', { reason, fromOtherTab: false });
@@ -170,22 +179,23 @@ export class Auth {
 
   /** A token that will still be valid in `thresholdSeconds`, refreshing first when needed. */
   async ensureValidToken(thresholdSeconds = 300) {
-    const token = this.currentToken();
-    if (!token || !this.isLoggedIn()) throw new AuthFailed('Not logged in.', 'token_missing');
+    if (!this.isLoggedIn()) throw new AuthFailed('Not logged in.', 'token_missing');
+    const token = this._access;
     const left = secondsLeft(token, this.now());
     if (left > thresholdSeconds) {
       this.log.debug(`[Auth] access token valid for ${Math.round(left)}s`);
       return token;
     }
-    this.log.info(left > 0 ? `[Auth] access token expires in ${Math.round(left)}s: refreshing first`
-      : '[Auth] access token has expired: refreshing first');
+    this.log.info(!token ? '[Auth] no access token in this tab yet: refreshing first'
+      : left > 0 ? `[Auth] access token expires in ${Math.round(left)}s: refreshing first`
+        : '[Auth] access token has expired: refreshing first');
     return this.refresh();
   }
 
   /** Rotate the tokens once for this tab, and at most once at a time across all tabs. */
   refresh() {
     if (!this._inflight) {
-      const seen = this.storage.getItem(KEYS.refresh);
+      const seen = this._access;
       const run = () => this._refreshLocked(seen);
       const locked = this.locks ? this.locks.request(LOCK_NAME, run) : run();
       this._inflight = locked.finally(() => { this._inflight = null; });
@@ -194,29 +204,26 @@ export class Auth {
   }
 
   async _refreshLocked(seen) {
-    if (!this.storage.getItem(KEYS.refresh)) throw new AuthFailed('Logged out.', 'logged_out');
-    const shared = await this.tokenStore.get().catch(() => null);
-    const current = shared ? shared.refresh_token : this.storage.getItem(KEYS.refresh);
-    if (shared && current !== seen && secondsLeft(shared.access_token, this.now()) > 0) {
-      this.log.info('[Auth] another tab refreshed while we waited: using its tokens');
-      this._mirror(shared);
-      return shared.access_token;
+    if (!this.isLoggedIn()) throw new AuthFailed('Logged out.', 'logged_out');
+    if (this._access && this._access !== seen && secondsLeft(this._access, this.now()) > 0) {
+      this.log.info('[Auth] another tab refreshed while we waited: using its token');
+      return this._access;
     }
     this.log.info('[Auth] refreshing the access token…');
     let res;
     this.refreshAttempts += 1;
     try {
-      res = await this._post('/api/auth/refresh', { refresh_token: current });
+      res = await this._post('/api/auth/refresh'); // the HttpOnly cookie carries the refresh token
     } catch (err) {
       this.log.warn('[Auth] token refresh failed: the server cannot be reached');
       throw err; // not an AuthFailed: the session may be fine, the network is not
     }
     if (res.ok) {
       const pair = await res.json();
-      await this._store(pair);
+      this._access = pair.access_token;
       this.refreshCount += 1;
       this.log.info(`[Auth] token refreshed (valid for ${pair.expires_in}s)`);
-      this.channel?.postMessage({ type: 'refreshed' });
+      this.channel?.postMessage({ type: 'refreshed', access_token: pair.access_token });
       return pair.access_token;
     }
     const err = await errorFrom(res);
@@ -226,7 +233,7 @@ export class Auth {
     }
     this.log.error(`[Auth] token refresh refused (${err.code}): the session is over, log in again`);
     const reason = REVOKED.includes(err.code) ? err.code : 'session_expired';
-    await this._clear();
+    this._clear();
     this.channel?.postMessage({ type: 'logout', reason });
     this._emit('logout', { reason, fromOtherTab: false });
     throw new AuthFailed(err.message, err.code);

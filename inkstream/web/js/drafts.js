@@ -1,7 +1,7 @@
 // Unsent drafts (the home page's topic and reference images, an edited outline) kept in IndexedDB, so a reload,
 // a crash or a re-login can offer them back. Keys carry the username: another account on the same browser never
 // sees them. IndexedDB rather than localStorage: reference images are data URLs of up to 5 MB each.
-// A dozen lines of IndexedDB by hand, like token-store.js: the UI has no build step to bundle a wrapper library.
+// A dozen lines of IndexedDB by hand: the UI has no build step to bundle a wrapper library.
 
 const DB_NAME = 'inkstream-drafts';
 const STORE = 'drafts';
