@@ -156,6 +156,7 @@ const zh = {
   'error.topic_required': '先写一个话题吧',
   'error.topic_too_long': '话题太长了，请精简一下',
   'error.forbidden': '暂不开放注册，请联系管理员开通账号。',
+  'error.origin_rejected': '请直接在 Inkstream 页面登录（请求来源未通过检查）。',
 };
 
 const en = {
@@ -314,6 +315,7 @@ const en = {
   'error.topic_required': 'Write a topic first',
   'error.topic_too_long': 'The topic is too long; shorten it a little',
   'error.forbidden': 'Sign-up is closed; ask an administrator for an account.',
+  'error.origin_rejected': 'Sign in on the Inkstream page itself (the request came from another origin).',
 };
 
 export const dictionaries = { zh, en };
