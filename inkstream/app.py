@@ -31,6 +31,7 @@ from inkstream.api import (
 from inkstream.api.body_limit import BodySizeLimit
 from inkstream.api.deps import AdminParts, Services, UsageParts
 from inkstream.api.errors import install_error_handlers
+from inkstream.api.no_nul import RefuseNul
 from inkstream.api.openapi_errors import install_openapi_errors
 from inkstream.api.security_headers import install_security_headers
 from inkstream.auth.revocation import SessionGuard
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     if (WEB_DIR / "index.html").is_file():
         app.router.routes.append(WebMount("/", app=StaticFiles(directory=WEB_DIR, html=True), name="web"))
+    app.add_middleware(RefuseNul)  # inside BodySizeLimit: it reads bodies whole, so they must be bounded first
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_security_headers(app, settings)
     install_openapi_errors(app)

@@ -20,7 +20,11 @@ router = APIRouter(prefix="/api/admin", tags=["admin"])
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 PageSize = Annotated[int, Query(ge=1, le=100)]
 UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-Text = Annotated[str, Query(max_length=100)]
+# A filter by user: bounded like the path's ids, as PostgreSQL's integer column refuses (500) a larger one.
+UserIdFilter = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+# Search text: PostgreSQL's text holds no NUL, and comparing with one is an error there (a 500), not "no match".
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, Query(max_length=100, pattern=NO_NUL)]
 Since = Annotated[datetime | None, Query(description="ISO 8601; inclusive")]
 Until = Annotated[datetime | None, Query(description="ISO 8601; exclusive")]
 
@@ -75,7 +79,7 @@ async def delete_user(user_id: UserId, admin: AdminUser, svc: ServicesDep, origi
 # --- tasks and images across users ---
 @router.get("/records")
 async def list_records(
-    _: AdminUser, svc: ServicesDep, q: Text = "", user_id: Annotated[int | None, Query(ge=1)] = None,
+    _: AdminUser, svc: ServicesDep, q: Text = "", user_id: UserIdFilter = None,
     status: Annotated[str, Query(pattern="^(|queued|running|done|failed|cancelled)$")] = "",
     kind: Annotated[str, Query(pattern="^(|outline|generate)$")] = "", since: Since = None, until: Until = None,
     page: PageNo = 1, page_size: PageSize = 20,
@@ -103,7 +107,7 @@ async def delete_record(task_id: TaskId, admin: AdminUser, svc: ServicesDep, ori
 
 @router.get("/images")
 async def list_images(
-    _: AdminUser, svc: ServicesDep, user_id: Annotated[int | None, Query(ge=1)] = None,
+    _: AdminUser, svc: ServicesDep, user_id: UserIdFilter = None,
     task_id: Annotated[str | None, Query(pattern=r"^[0-9a-f]{32}$")] = None, page: PageNo = 1,
     page_size: PageSize = 20,
 ) -> dict[str, Any]:

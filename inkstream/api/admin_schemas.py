@@ -29,7 +29,7 @@ class UserStatus(BaseModel):
 
 class ProvidersUpdate(BaseModel):
     config: dict[str, Any]
-    comment: str = Field("", max_length=200)
+    comment: str = Field("", max_length=200, pattern=r"^[^\x00]*$")  # PostgreSQL text holds no NUL
 
 
 class ProviderTest(BaseModel):

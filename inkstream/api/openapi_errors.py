@@ -36,6 +36,7 @@ EXTRA = {
     ("POST", "/api/auth/register"): {403},  # registration closed (INKSTREAM_PUBLIC_REGISTRATION=false)
     ("POST", "/api/outline"): {503},  # reference images could not be stored (disk full)
     ("POST", "/api/generate"): {503},
+    ("POST", "/api/admin/config/image-providers/test"): {404},  # no provider of that name (it is in the body)
 }
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 

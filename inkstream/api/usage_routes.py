@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from inkstream.api.admin_routes import UserIdFilter
 from inkstream.api.deps import AdminUser, CurrentUser, ServicesDep
 from inkstream.api.metrics import client_report_counted
 from inkstream.usage.daily import pages_per_user_per_day
@@ -42,7 +43,7 @@ async def dashboard_stats(
 @router.get("/api/admin/usage/daily")
 async def usage_daily(
     _: AdminUser, svc: ServicesDep, days: Annotated[int, Query(ge=1, le=90)] = 7,
-    user_id: Annotated[int | None, Query(ge=1)] = None,
+    user_id: UserIdFilter = None,
 ) -> dict[str, Any]:
     """Pages and outlines per user per day, with the providers and models that made them."""
     return {"days": days, "items": await pages_per_user_per_day(svc.usage.db, timedelta(days=days), user_id)}
