@@ -30,6 +30,8 @@ from tests.support.client import Account, login, new_account
 from tests.support.server import LiveServer
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+# The admin pass runs 27 more operations; fewer examples each keep the whole test command near 20 minutes.
+ADMIN_EXAMPLES = int(os.environ.get("FUZZ_ADMIN_EXAMPLES", "15"))
 # Operations that can end the fuzzing account's session: it logs in again after each of their cases, so the
 # operations after them are still fuzzed signed in (not only as 401s).
 SESSION_ENDERS = {"/api/auth/logout-all", "/api/auth/logout", "/api/auth/sessions/{session_id}",
@@ -76,7 +78,7 @@ def fuzz_account(fuzz_server: LiveServer) -> Account:
 
 
 def _fuzz(url: str, auths: Callable[[], Iterable[dict[str, str]]], after: Callable[[schemathesis.Case], None],
-          prefix: str = "/") -> tuple[int, int, list[str]]:
+          prefix: str = "/", examples: int = EXAMPLES) -> tuple[int, int, list[str]]:
     """Run the positive and negative examples of every operation under `prefix`, once per auth header set (read
     before each case: a session-ending case signs in anew in `after`); returns (operations, requests sent,
     failures) so one run reports every failing operation, not just the first."""
@@ -95,7 +97,7 @@ def _fuzz(url: str, auths: Callable[[], Iterable[dict[str, str]]], after: Callab
 
     for operation in operations:
         for generation in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            run = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+            run = settings(max_examples=examples, deadline=None, derandomize=True, database=None,
                            suppress_health_check=list(HealthCheck))(
                 given(case=operation.as_strategy(generation_mode=generation))(call))
             try:
@@ -156,7 +158,7 @@ def test_fuzz_every_admin_operation_as_an_admin(admin_fuzz_server: LiveServer) -
             admin, admin_id = _admin_signed_in(admin_fuzz_server)
 
     operations, sent, failures = _fuzz(admin_fuzz_server.url, lambda: (admin.headers,), keep_admin_signed_in,
-                                       prefix="/api/admin/")
+                                       prefix="/api/admin/", examples=ADMIN_EXAMPLES)
     print(f"fuzz admin {admin_fuzz_server.mode}: {operations} operations, {sent} requests, {len(failures)} failing")
     assert operations >= 20
     assert not failures, "\n\n".join(failures)
