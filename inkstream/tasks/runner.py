@@ -69,11 +69,13 @@ class TaskRunner:
     async def claim(self, task_id: str) -> Task | None:
         """Mark a queued task running; returns it while it is active, None when there is nothing to do."""
         async with self._db.write() as s:
+            # A conditional UPDATE, not read-then-write: a cancel committed between the read and the write would
+            # otherwise be overwritten with `running` (PostgreSQL, read committed), and the task run to `done`.
+            await s.execute(update(Task).where(Task.id == task_id, Task.status == states.QUEUED)
+                            .values(status=states.RUNNING, updated_at=utcnow()))
             task = await s.get(Task, task_id)
             if task is None or task.status not in states.ACTIVE:
                 return None
-            if task.status == states.QUEUED:
-                task.status, task.updated_at = states.RUNNING, utcnow()
             return task
 
     async def pending_pages(self, task_id: str) -> list[int]:

@@ -16,7 +16,7 @@ import pytest
 from arq.jobs import Job, JobStatus
 from PIL import Image
 from redis.asyncio import Redis
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from inkstream.errors import LeaseBusy, LeaseLost
 from inkstream.events.redis_log import RedisEventLog
@@ -209,3 +209,28 @@ async def test_a_busy_page_is_left_to_its_holder(cluster: Cluster) -> None:
         await _runner(cluster, images, "second").run_page(task_id, 0)
         assert not images.started.is_set()
     assert await _events(cluster, task_id) == []
+
+
+async def test_a_cancel_committed_while_a_worker_claims_the_task_is_not_overwritten(cluster: Cluster) -> None:
+    """Found by tests/api/test_copy.py in the distributed mode: the claim read `queued`, the cancel committed, and
+    the claim's write put `running` back — so the cancelled task ran on to `done`. Hold the cancel's transaction
+    open while the claim runs, then commit it: the task must stay cancelled and the claim find nothing to do."""
+    import asyncpg
+
+    task_id = await _task(cluster.db)
+    async with cluster.db.write() as s:
+        await s.execute(update(Task).where(Task.id == task_id).values(status=states.QUEUED))
+    conn = await asyncpg.connect(cluster.backend.database_url)
+    try:
+        cancel = conn.transaction()
+        await cancel.start()
+        await conn.execute("UPDATE tasks SET status = 'cancelled' WHERE id = $1", task_id)
+        claim = asyncio.create_task(_runner(cluster, GatedImages(), "w1").claim(task_id))
+        await asyncio.sleep(0.5)  # the claim is under way, waiting for the row the cancel holds
+        await cancel.commit()
+        assert await asyncio.wait_for(claim, 10) is None
+    finally:
+        await conn.close()
+    async with cluster.db.read() as s:
+        task = await s.get(Task, task_id)
+    assert task is not None and task.status == states.CANCELLED

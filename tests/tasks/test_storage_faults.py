@@ -107,6 +107,8 @@ def _run_with_fault(make_server: Callable[..., object], inject: Callable[[Path],
         status, got = read_stream(http, task_id, account, after=got.last_id, received=got, timeout=60)
         assert status == 200 and got.finished and got.events[-1][2]["success"] is True
         _assert_complete_images(http, account, task_id)
+        print(f"\nstorage fault ({live.mode}): {len(done)} of {PAGES} pages stored, {len(errors)} failed retryably, "  # type: ignore[attr-defined]
+              f"service kept serving, nothing partial served; retry after the fix: {PAGES}/{PAGES} pages")
 
 
 def _assert_complete_images(http: httpx.Client, account: Account, task_id: str) -> None:
