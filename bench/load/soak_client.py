@@ -129,9 +129,17 @@ class Session:
 
     # --- tokens ---
     async def login(self) -> None:
-        r = await self.http.post("/api/auth/login", json=self.credentials)
-        r.raise_for_status()
-        self._take(r.json())
+        for attempt in range(10):  # a server starved of CPU may answer late: try again, as a user would
+            try:
+                r = await self.http.post("/api/auth/login", json=self.credentials)
+            except RETRY_ERRORS as exc:
+                self.stats.error(f"login_{type(exc).__name__}")
+                await asyncio.sleep(1 + attempt)
+                continue
+            r.raise_for_status()
+            self._take(r.json())
+            return
+        raise RuntimeError("no login in 10 attempts")
 
     def _take(self, body: dict[str, Any]) -> None:
         self.access, self.refresh_token = body["access_token"], body["refresh_token"]
@@ -238,6 +246,7 @@ class Session:
     async def follow(self, f: Follower) -> None:
         loop = asyncio.get_running_loop()
         path = f"/api/generate/stream/{f.task_id}"
+        await asyncio.sleep(self.rng.uniform(0, 2))  # a session's tabs do not all open in the same millisecond
         while not f.finish_id:
             headers = self.auth()
             seen = self.access
@@ -252,7 +261,10 @@ class Session:
                     self.stats.stream_refused["ticket_401"] = self.stats.stream_refused.get("ticket_401", 0) + 1
                     await self.refresh(seen)
                     continue
-                r.raise_for_status()
+                if r.status_code != 200:
+                    self.stats.error(f"ticket_{r.status_code}")
+                    await asyncio.sleep(1)
+                    continue
                 headers = {}
                 path_q = f"{path}?ticket={r.json()['ticket']}"
             else:
@@ -308,8 +320,11 @@ class Soak:
 
     async def start(self, host: str, port: int, users: list[tuple[str, str]], sessions_per_user: int,
                     streams_per_session: list[int], pages: int, cut_mean: float, sample_every: int,
-                    ticket_share: float, task_timeout: float, first_index: int) -> dict[str, Any]:
-        self.http = httpx.AsyncClient(base_url=f"http://{host}:{port}", timeout=30,
+                    ticket_share: float, task_timeout: float, first_index: int, ramp: float,
+                    ) -> dict[str, Any]:
+        # 15 s: below the server's refresh retry grace (20 s), so a refresh retried after a lost response is a
+        # retry, not reuse (with the SDK's 30 s, an overloaded server's slow answer gets the session revoked)
+        self.http = httpx.AsyncClient(base_url=f"http://{host}:{port}", timeout=15,
                                       limits=httpx.Limits(max_connections=64, max_keepalive_connections=64))
         k = 0
         for username, password in users:
@@ -318,14 +333,15 @@ class Soak:
                 self.sessions.append(Session(
                     self.http, host, port, username, password, streams=streams_per_session[k], pages=pages,
                     cut_mean=cut_mean, sample_every=sample_every, stats=self.stats, counters=self.counters,
-                    use_tickets=(index % 100) < ticket_share * 100, index=index))
+                    use_tickets=int((index + 1) * ticket_share) > int(index * ticket_share), index=index))
                 k += 1
-        for i, s in enumerate(self.sessions):
-            self.runs.append(asyncio.create_task(self._run(s, i * 0.05, task_timeout)))
+        for s in self.sessions:  # a ramp: sessions start evenly over `ramp` s (logins hash passwords on purpose)
+            delay = ramp * (s.index - first_index) / max(1, len(self.sessions))
+            self.runs.append(asyncio.create_task(self._run(s, delay, task_timeout)))
         return {"sessions": len(self.sessions)}
 
     async def _run(self, s: Session, delay: float, task_timeout: float) -> None:
-        await asyncio.sleep(delay)  # a ramp: logins are slow on purpose (password hashing)
+        await asyncio.sleep(delay)
         try:
             await s.run(self.stop_submitting, task_timeout)
         except Exception as exc:  # noqa: BLE001 - a session dying is a finding, not a crash of the bench
