@@ -163,6 +163,8 @@ class Session:
                     return
                 self.stats.problem(f"refresh {r.status_code}: {r.text[:200]}")
                 break
+            else:
+                self.stats.problem("refresh: no answer in 5 attempts")
             self.stats.refresh_failed += 1
             self.stats.relogins += 1  # the session is gone: sign in again so the run goes on (and fails)
             await self.login()
