@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -166,6 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     md = markdown(out)
     (RESULTS / f"soak-{tag}.md").write_text(md + "\n")
     print("\n" + md, flush=True)
+    if summary["passed"]:
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        print(f"\nserver logs and data kept in {workdir}", flush=True)
     return 0 if summary["passed"] else 1
 
 
