@@ -277,9 +277,15 @@ class Session:
             try:
                 _, s = await loop.create_connection(
                     lambda request=request: CheckedStream(request, self.counters, f), self.host, self.port)
-                status = await asyncio.wait_for(asyncio.shield(s.opened), 30)
             except RETRY_ERRORS as exc:
                 self.stats.error(f"connect_{type(exc).__name__}")
+                await asyncio.sleep(self.rng.uniform(0.5, 2))
+                continue
+            try:
+                status = await asyncio.wait_for(asyncio.shield(s.opened), 30)
+            except RETRY_ERRORS as exc:  # no answer (or closed before one): give up this socket, try again
+                s.cut()
+                self.stats.error(f"open_{type(exc).__name__}")
                 await asyncio.sleep(self.rng.uniform(0.5, 2))
                 continue
             if status != 200:
