@@ -32,6 +32,7 @@ class Worker:
         self.index = index
         self.c = Counters()
         self.streams: list[SSEStream] = []
+        self.soak: Any = None  # bench/load/soak_client.Soak, once a soak run starts
 
     async def serve(self) -> None:
         loop = asyncio.get_running_loop()
@@ -174,6 +175,15 @@ class Worker:
         out["seconds"] = time.perf_counter() - start
         out["tasks"] = tasks
         return out
+
+    # --- soak (bench/soak.py): sessions that live for the whole run; see bench/load/soak_client.py ---
+    async def cmd_soak(self, action: str, **kw: Any) -> dict[str, Any]:
+        from bench.load.soak_client import Soak
+
+        if action == "start":
+            self.soak = Soak(self.c)
+        result: dict[str, Any] = await getattr(self.soak, action)(**kw)
+        return result
 
     # --- publisher ---
     async def cmd_publish(self, kind: str, rate: float, duration: float, inflight: int = 8,

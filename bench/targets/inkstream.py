@@ -36,6 +36,7 @@ class Inkstream(Target):
         self.settings = settings
         self.backend: Any = None
         self.token = ""
+        self.env: dict[str, str] = {}
         if distributed:
             self.name = "inkstream-dist"
             self.scenarios = frozenset({"idle", "fanout"})
@@ -61,6 +62,7 @@ class Inkstream(Target):
             self.backend.redis_url = self.redis_url
             self.backend.create()
             env.update(self.backend.env())
+        self.env = env
         self.log = self.workdir / f"{self.name}-{self.port}.log"
         self.proc = spawn([sys.executable, "-m", "bench.targets.inkstream_server"], self.log, env, cwd=str(REPO))
         wait_http(f"{self.url}/api/health", self.proc, self.log)
