@@ -160,3 +160,12 @@ async def test_missing_fonts_become_a_non_retryable_generator_error(monkeypatch:
         await CardRenderer(executor=in_this_process).generate_image(requests_for(TOPICS[0], "s")[0])
     assert info.value.retryable is False
     assert "fonts-noto-cjk" in info.value.message
+
+
+def test_render_workers_run_below_the_services_cpu_priority() -> None:
+    """The event loop keeps first pick of the CPU: the pool's workers are `RENDER_NICENESS` nicer than we are."""
+    import os
+
+    ours = os.nice(0)
+    theirs = card_renderer._pool().submit(os.nice, 0).result(timeout=60)
+    assert theirs == min(19, ours + card_renderer.RENDER_NICENESS)

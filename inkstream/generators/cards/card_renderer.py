@@ -51,8 +51,22 @@ def _pool() -> ProcessPoolExecutor:
     global _POOL
     if _POOL is None:
         _POOL = ProcessPoolExecutor(max_workers=os.cpu_count() or 2, mp_context=multiprocessing.get_context("spawn"),
-                                    initializer=_exit_with_parent, initargs=(os.getpid(),))
+                                    initializer=_start_worker, initargs=(os.getpid(),))
     return _POOL
+
+
+# Render workers yield the CPU to the service's event loop: with one worker per core busy, a stream's first event
+# and every heartbeat would otherwise wait for a time slice behind a card being drawn. Idle cores still render.
+RENDER_NICENESS = 10
+
+
+def _start_worker(parent: int) -> None:
+    """Runs once in each pool worker: lower its CPU priority, and end it when its service process is gone."""
+    try:
+        os.nice(RENDER_NICENESS)
+    except OSError:  # not permitted here: render at the same priority
+        pass
+    _exit_with_parent(parent)
 
 
 def _exit_with_parent(parent: int) -> None:
