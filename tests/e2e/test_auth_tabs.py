@@ -44,9 +44,10 @@ def test_two_tabs_refreshing_at_once_take_turns_and_both_end_with_a_valid_token(
     tokens = [tab.evaluate("() => window.__r") for tab in (one, two)]
     assert all(tokens) and refused == []
     assert 1 <= app.seen.count(r"/api/auth/refresh$") - already <= 2
-    for tab, token in zip((one, two), tokens, strict=True):
-        assert app.access_token(tab) == token
-        assert http.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    for tab in (one, two):  # each holds a working token: its own, or the other tab's newer one from the broadcast
+        held = app.access_token(tab)
+        assert held in tokens
+        assert http.get("/api/auth/me", headers={"Authorization": f"Bearer {held}"}).status_code == 200
     # The family is intact: the cookie both tabs share still rotates.
     assert one.evaluate("() => window.__inkstream.auth.refresh()")
     assert refused == []
