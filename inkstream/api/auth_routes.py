@@ -56,7 +56,7 @@ async def refresh(request: Request, response: Response, svc: ServicesDep, origin
                   body: RefreshBody | None = None) -> TokenOut:
     in_cookie = body is None or body.refresh_token is None
     try:
-        token = cookie_token(request, svc.settings) if in_cookie else body.refresh_token  # type: ignore[union-attr]
+        token = _presented_token(body, request, svc)
         if token is None:
             raise TokenMissing("No refresh token: send it in the body, or log in again.")
         pair = await svc.auth.refresh(token, origin)
@@ -67,6 +67,13 @@ async def refresh(request: Request, response: Response, svc: ServicesDep, origin
     TOKEN_REFRESHES.labels("ok").inc()
     svc.usage.rollups.add("refresh.ok")
     return _tokens_out(pair, response, svc, in_cookie=in_cookie)
+
+
+def _presented_token(body: RefreshBody | None, request: Request, svc: ServicesDep) -> str | None:
+    """The refresh token in the body (SDK, CLI), else the browser's cookie (after its Origin check)."""
+    if body is not None and body.refresh_token:
+        return body.refresh_token
+    return cookie_token(request, svc.settings)
 
 
 def _tokens_out(pair: TokenPair, response: Response, svc: ServicesDep, *, in_cookie: bool) -> TokenOut:
@@ -80,7 +87,7 @@ def _tokens_out(pair: TokenPair, response: Response, svc: ServicesDep, *, in_coo
 async def logout(request: Request, response: Response, svc: ServicesDep, origin: OriginDep,
                  body: RefreshBody | None = None) -> None:
     """End this session: the refresh token from the body, else from the cookie (which is cleared)."""
-    token = body.refresh_token if body is not None and body.refresh_token else cookie_token(request, svc.settings)
+    token = _presented_token(body, request, svc)
     clear_refresh_cookie(response, svc.settings)
     if token is not None:
         await svc.auth.logout(token, origin)
