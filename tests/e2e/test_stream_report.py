@@ -1,12 +1,9 @@
-"""The web UI's stream reports: unit tests under Node, and in Chromium the report a real session sends when a
-task finishes across a server restart (a real reconnect), which the service accepts."""
+"""The web UI's stream reports in Chromium: the report a real session sends when a task finishes across a server
+restart (a real reconnect), which the service accepts. (Its Node unit tests run in test_node_units.py.)"""
 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,14 +14,6 @@ from tests.support.client import new_account, start_generation
 from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.e2e
-
-
-def test_stream_report_unit_tests_pass_under_node() -> None:
-    node = shutil.which("node")
-    assert node, "node is not installed (scripts/system-packages.sh installs nodejs)"
-    spec = Path(__file__).with_name("stream_report.test.mjs")
-    run = subprocess.run([node, "--test", str(spec)], capture_output=True, text=True, timeout=60)
-    assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_a_finished_session_reports_its_reconnects(browser: Browser, live: LiveServer, http: httpx.Client) -> None:
