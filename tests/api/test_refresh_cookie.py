@@ -18,7 +18,7 @@ COOKIE = "inkstream_refresh"
 @pytest.fixture
 def browser_like(server: LiveServer) -> Iterator[httpx.Client]:
     """A client that keeps cookies and sends the Origin a page of the service would send."""
-    with httpx.Client(base_url=server.url, headers={"Origin": server.url}, timeout=30) as client:
+    with _holding(server) as client:
         yield client
 
 
@@ -27,6 +27,16 @@ def _set_cookie(response: httpx.Response) -> SimpleCookie:
     for header in response.headers.get_list("set-cookie"):
         jar.load(header)
     return jar
+
+
+def _holding(server: LiveServer, token: str | None = None, origin: str | None = "") -> httpx.Client:
+    """A client that presents `token` as the refresh cookie, from `origin` (default: the service's own; None: no
+    Origin header at all)."""
+    origin = server.url if origin == "" else origin
+    client = httpx.Client(base_url=server.url, headers={"Origin": origin} if origin else {}, timeout=30)
+    if token is not None:
+        client.cookies.set(COOKIE, token, path="/api/auth")
+    return client
 
 
 def _cookie_login(client: httpx.Client, account: Account) -> httpx.Response:
@@ -63,8 +73,7 @@ def test_refresh_from_the_cookie_rotates_it_and_the_spent_one_is_refused(
     r = browser_like.post("/api/auth/refresh", json={})  # an empty body reads the cookie too
     assert r.status_code == 200
     third = browser_like.cookies[COOKIE]
-    with httpx.Client(base_url=server.url, headers={"Origin": server.url}) as thief:
-        thief.cookies.set(COOKIE, first, path="/api/auth")
+    with _holding(server, first) as thief:
         r = thief.post("/api/auth/refresh")
     assert (r.status_code, r.json()["code"]) in {(401, "refresh_token_reused"), (401, "session_revoked")}
     browser_like.cookies.set(COOKIE, third, path="/api/auth")
@@ -75,20 +84,17 @@ def test_refresh_from_the_cookie_rotates_it_and_the_spent_one_is_refused(
 def test_the_cookie_is_refused_from_any_other_origin(
     server: LiveServer, account: Account, origin: str | None
 ) -> None:
-    with httpx.Client(base_url=server.url, headers={"Origin": server.url}) as page:
+    with _holding(server) as page:
         _cookie_login(page, account)
         token = page.cookies[COOKIE]
-    headers = {"Origin": origin} if origin else {}
-    with httpx.Client(base_url=server.url, headers=headers) as other:
-        other.cookies.set(COOKIE, token, path="/api/auth")
+    with _holding(server, token, origin) as other:
         for path in ("/api/auth/refresh", "/api/auth/logout"):
             r = other.post(path)
             assert (r.status_code, r.json()["code"]) == (403, "origin_rejected"), (path, r.text)
         r = other.post("/api/auth/login", json={"username": account.username, "password": account.password,
                                                 "cookie": True})
         assert (r.status_code, r.json()["code"]) == (403, "origin_rejected")
-    with httpx.Client(base_url=server.url, headers={"Origin": server.url}) as page:  # the session is intact
-        page.cookies.set(COOKIE, token, path="/api/auth")
+    with _holding(server, token) as page:  # the session is intact
         assert page.post("/api/auth/refresh").status_code == 200
 
 
@@ -107,8 +113,7 @@ def test_logout_through_the_cookie_ends_the_session_and_clears_it(
     morsel = _set_cookie(r)[COOKIE]
     assert morsel.value == "" and int(morsel["max-age"]) == 0 and morsel["path"] == "/api/auth"
     assert COOKIE not in browser_like.cookies
-    with httpx.Client(base_url=server.url, headers={"Origin": server.url}) as page:
-        page.cookies.set(COOKIE, token, path="/api/auth")
+    with _holding(server, token) as page:
         r = page.post("/api/auth/refresh")
     assert (r.status_code, r.json()["code"]) == (401, "session_revoked")
 
