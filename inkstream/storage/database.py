@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager, nullcontext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from inkstream.storage.db import WRITE_OPTION, create_engine, migrate, session_factory
+from inkstream.storage.writer_thread import WriterThread
 
 
 class Database:
@@ -21,6 +22,19 @@ class Database:
         # SQLITE_BUSY_SNAPSHOT when another writer committed in between (the busy timeout does not apply).
         # Serialising this process's writers avoids that; the embedded mode is a single process by design.
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        self._writer_thread: WriterThread | None = None
+
+    @property
+    def writer_thread(self) -> WriterThread | None:
+        """SQLite: the connection that runs a write transaction in one thread hop (storage/writer_thread.py).
+        Use it under `write_lock()`. None for PostgreSQL, whose async driver needs no thread."""
+        if self.is_sqlite and self._writer_thread is None:
+            self._writer_thread = WriterThread(self.url)
+        return self._writer_thread
+
+    def write_lock(self) -> asyncio.Lock | nullcontext[None]:
+        """Held by every writer of this process for its whole transaction (SQLite has one writer)."""
+        return self._write_lock or nullcontext()
 
     async def migrate(self) -> None:
         await migrate(self.url)
@@ -33,10 +47,13 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session inside a transaction that commits on success and rolls back on error."""
-        async with self._write_lock or nullcontext(), self._sessions() as session, session.begin():
+        async with self.write_lock(), self._sessions() as session, session.begin():
             if self.is_sqlite:
                 await session.connection(execution_options={WRITE_OPTION: True})
             yield session
 
     async def close(self) -> None:
+        if self._writer_thread is not None:
+            await self._writer_thread.close()
+            self._writer_thread = None
         await self.engine.dispose()
