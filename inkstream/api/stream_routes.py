@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from sse_starlette import EventSourceResponse
+from starlette.types import Message, Send
 
 from inkstream.api.deps import Services, ServicesDep, bearer_token
 from inkstream.api.metrics import STREAM_COUNTERS, STREAM_REQUESTS
@@ -76,11 +77,28 @@ async def _open(task_id: str, request: Request, svc: Services, ticket: str | Non
         raise InvalidInput("invalid_last_event_id", "Last-Event-ID is ahead of this task's events.")
     STREAM_REQUESTS.labels("resumed" if after else "opened").inc()
     svc.usage.rollups.add("stream.resumed" if after else "stream.opened")
-    return EventSourceResponse(
+    return _StreamResponse(
         # ping=0: our own `heartbeat` events replace sse-starlette's comment pings.
         _watched(svc, request.app.state.broadcaster, task_id, after, bearer), ping=0,
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}, send_timeout=30,
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+class _StreamResponse(EventSourceResponse):
+    """sse-starlette's response, minus its per-send timeout.
+
+    It wraps every send in an anyio cancel scope, even with no timeout set: a tenth of the server's CPU in the
+    fan-out benchmark (bench/README.md, issue 14). No timer is needed here: a client that stops reading closes its
+    TCP window, and the kernel aborts a connection whose window stays shut for TCP_USER_TIMEOUT
+    (api/dead_clients.py; tests/api/test_dead_clients.py), which ends the stream. Should a later sse-starlette
+    rename the method, this override goes unused and streams only cost that tenth again."""
+
+    async def _send_with_timeout(self, send: Send, message: Message) -> None:
+        try:
+            await send(message)
+        except BaseException:
+            self._send_interrupted = True  # as the original: no further send is attempted on this transport
+            raise
 
 
 async def _watched(svc: Services, broadcaster: Broadcaster, task_id: str, after: int,

@@ -4,6 +4,7 @@ and its stream freed within about two heartbeat intervals (TCP_USER_TIMEOUT, ink
 from __future__ import annotations
 
 import re
+import socket
 import time
 from collections.abc import Callable
 
@@ -67,3 +68,34 @@ def test_with_default_settings_a_vanished_client_is_dropped_within_two_heartbeat
     detected = _detection_time(make_server, None)
     print(f"\ndead client detected after {detected:.1f} s (default heartbeat 15 s)")
     assert detected <= 2 * 15 + 2.0  # the worst case: it vanished right after a heartbeat
+
+
+def test_a_client_that_stops_reading_is_cut_once_its_window_stays_shut(
+        mode: str, make_server: Callable[..., LiveServer]) -> None:
+    """A live peer that stops reading (its kernel still acknowledges, advertising a zero window) must not pin its
+    stream forever: streams have no per-send timer, the kernel aborts the connection after TCP_USER_TIMEOUT."""
+    if mode != "embedded":
+        pytest.skip("the HTTP layer is the same in both modes")
+    live = make_server(metrics_token=METRICS_TOKEN, offline_delay=600, heartbeat_interval=0.02,
+                       dead_client_timeout=1.0).start()  # ~3 KB/s of heartbeats fills a tiny window in seconds
+    with httpx.Client(base_url=live.url, timeout=30) as http:
+        account = new_account(http)
+        task_id = start_generation(http, account, 1)
+        peer = socket.socket()
+        peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)  # before connect: the window it advertises
+        try:
+            peer.connect(("127.0.0.1", live.port))
+            peer.sendall(f"GET /api/generate/stream/{task_id} HTTP/1.1\r\nHost: x\r\n"
+                         f"Authorization: Bearer {account.access_token}\r\n\r\n".encode())
+            deadline = time.monotonic() + 10
+            while _open_streams(http) < 1:
+                assert time.monotonic() < deadline, "the stream never opened"
+                time.sleep(0.05)
+            opened = time.monotonic()
+            while _open_streams(http) > 0:  # the peer never reads and never closes
+                assert time.monotonic() - opened < 60, "a stream whose client stopped reading stays open"
+                time.sleep(0.1)
+            print(f"\nnon-reading client cut {time.monotonic() - opened:.1f} s after its stream opened")
+        finally:
+            peer.close()
+        http.post(f"/api/generate/{task_id}/cancel", headers=account.headers)
