@@ -26,7 +26,7 @@ def _serve(args: argparse.Namespace) -> int:
           flush=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_config=log_config(args.log_level.upper()),
                 timeout_graceful_shutdown=3, proxy_headers=False,
-                http=protocol_with_user_timeout(settings.tcp_user_timeout))
+                http=protocol_with_user_timeout(settings.tcp_user_timeout), backlog=settings.listen_backlog)
     return 0
 
 

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # A connection whose sent bytes stay unacknowledged this long is cut (TCP_USER_TIMEOUT): a stream client that
     # vanished without a FIN is dropped within about two heartbeat intervals. Empty: the heartbeat interval.
     dead_client_timeout: float | None = Field(None, gt=0)
+    # Connections the kernel queues while the server is busy accepting (capped by net.core.somaxconn): thousands of
+    # clients reconnecting at once after a restart must queue, not be refused. uvicorn's default is 2048.
+    listen_backlog: int = Field(4096, ge=1)
 
     max_body_bytes: int = Field(25 * 1024 * 1024, ge=1024)
     max_topic_chars: int = Field(500, ge=1)

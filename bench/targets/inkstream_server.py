@@ -79,6 +79,8 @@ def main() -> None:
         options["http"] = protocol_with_user_timeout(settings.tcp_user_timeout)
     except ImportError:
         pass
+    if hasattr(settings, "listen_backlog"):  # a "before" copy may predate the setting
+        options["backlog"] = settings.listen_backlog
     uvicorn.run(build(settings), host=settings.host, port=settings.port, log_config=log_config("INFO"),
                 timeout_graceful_shutdown=3, proxy_headers=False, **options)
 
