@@ -7,4 +7,11 @@ bash scripts/services.sh
 bash scripts/setup.sh
 .venv/bin/ruff check inkstream tests
 .venv/bin/mypy inkstream
-.venv/bin/pytest "$@"
+if [ "$#" -gt 0 ]; then
+  .venv/bin/pytest "$@"
+  exit
+fi
+# Two workers, each test module whole on one of them (its servers and browser are module fixtures); then, alone,
+# the tests that restart a service the others share (PostgreSQL).
+.venv/bin/pytest -n "${TEST_WORKERS:-2}" --dist loadscope -m "not serial"
+.venv/bin/pytest -m serial

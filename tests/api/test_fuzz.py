@@ -1,7 +1,7 @@
 """Schemathesis over the OpenAPI document: every operation, with and without a valid access token, on both modes;
 then every /api/admin operation again as an administrator (as a user they all end 403 before their handler runs).
 No response may be a 5xx, and each must be documented (status, content type, body schema — errors are `{code,
-message}`). The example count is bounded (FUZZ_EXAMPLES, default 25 per operation and auth state) to keep it to
+message}`). The example count is bounded (FUZZ_EXAMPLES, default 15 per operation and auth state) to keep it to
 a few minutes; raise it locally for a deeper run: `FUZZ_EXAMPLES=500 pytest tests/api/test_fuzz.py`."""
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from tests.conftest import _backend
 from tests.support.client import Account, login, new_account
 from tests.support.server import LiveServer
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 # The admin pass runs 27 more operations; fewer examples each keep the whole test command near 20 minutes.
-ADMIN_EXAMPLES = int(os.environ.get("FUZZ_ADMIN_EXAMPLES", "15"))
+ADMIN_EXAMPLES = int(os.environ.get("FUZZ_ADMIN_EXAMPLES", "10"))
 # Operations that can end the fuzzing account's session: it logs in again after each of their cases, so the
 # operations after them are still fuzzed signed in (not only as 401s).
 SESSION_ENDERS = {"/api/auth/logout-all", "/api/auth/logout", "/api/auth/sessions/{session_id}",

@@ -17,7 +17,7 @@ import pytest
 from tests.support.client import Received, new_account, read_stream, start_generation, wait_status
 from tests.support.server import Backend, LiveServer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 PAGES = 12
 
