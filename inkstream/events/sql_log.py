@@ -9,30 +9,13 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Select, Update, insert, select, update
+from sqlalchemy import select
 
+from inkstream.events import sql_appends
 from inkstream.events.log import TERMINAL_EVENT, Guard, StoredEvent
+from inkstream.events.sql_appends import SqliteAppender
 from inkstream.storage.database import Database
-from inkstream.storage.db import utcnow
 from inkstream.storage.tables import Task, TaskEvent
-from inkstream.storage.writer_thread import WriterThread, begin, commit, rollback
-
-
-def _next_id(task_id: str) -> Update:
-    # Taking the next id first locks the task row (PostgreSQL) / is the write (SQLite), so concurrent appends of
-    # one task serialise here and a dedupe check after it sees every committed event.
-    return update(Task).where(Task.id == task_id).values(last_event_id=Task.last_event_id + 1) \
-        .returning(Task.last_event_id)
-
-
-def _existing(task_id: str, dedupe_key: str) -> Select:  # type: ignore[type-arg]
-    return select(TaskEvent.id, TaskEvent.event, TaskEvent.data) \
-        .where(TaskEvent.task_id == task_id, TaskEvent.dedupe_key == dedupe_key)
-
-
-def _insert(task_id: str, stored: StoredEvent, dedupe_key: str | None) -> Insert:
-    return insert(TaskEvent).values(task_id=task_id, id=stored.id, event=stored.event, data=stored.data,
-                                    dedupe_key=dedupe_key, created_at=utcnow())
 
 
 class SqlEventLog:
@@ -49,6 +32,9 @@ class SqlEventLog:
         # Writers in other processes cannot wake our waiters; a poll interval bounds how late they see events.
         self._poll_interval = poll_interval
         self._signals: weakref.WeakValueDictionary[str, asyncio.Event] = weakref.WeakValueDictionary()
+        # SQLite: appends in the writer thread, group-committed (events/sql_appends.py).
+        writer = db.writer_thread
+        self._appender = SqliteAppender(db, writer, self._committed) if writer is not None else None
 
     async def append(
         self, task_id: str, event: str, data: dict[str, Any], *, dedupe_key: str | None = None,
@@ -63,81 +49,36 @@ class SqlEventLog:
     ) -> tuple[StoredEvent, bool]:
         """Append; returns (event, created). `before_commit` runs while the task row is locked, so a mirror of
         the log (Redis Streams) receives events of one task in id order."""
-        writer = self._db.writer_thread if before_commit is None else None
-        if writer is not None:
-            result = await self._append_in_writer_thread(writer, task_id, event, data, dedupe_key, guard)
-        else:
-            result = await self._append_in_session(task_id, event, data, dedupe_key, before_commit, guard)
-        stored, created = result
-        if not created:
-            return stored, False
+        if self._appender is not None and before_commit is None:
+            return await self._appender.append(task_id, event, data, dedupe_key, guard)
+        stored, created = await self._append_in_session(task_id, event, data, dedupe_key, before_commit, guard)
+        if created:
+            self._committed(task_id, stored)
+        return stored, created
+
+    def _committed(self, task_id: str, stored: StoredEvent) -> None:
         if self._single_writer:
             self._remember(task_id, stored)
         self.notify(task_id)
-        return stored, True
 
     async def _append_in_session(
         self, task_id: str, event: str, data: dict[str, Any], dedupe_key: str | None,
         before_commit: Callable[[StoredEvent], Awaitable[None]] | None, guard: Guard | None,
     ) -> tuple[StoredEvent, bool]:
         async with self._db.write() as s:
-            next_id = (await s.execute(_next_id(task_id))).scalar_one()
+            next_id = (await s.execute(sql_appends.next_id(task_id))).scalar_one()
             if dedupe_key is not None:
-                existing = (await s.execute(_existing(task_id, dedupe_key))).one_or_none()
+                existing = (await s.execute(sql_appends.existing(task_id, dedupe_key))).one_or_none()
                 if existing is not None:
                     await s.rollback()  # gives the id back: ids stay gap-free
                     return StoredEvent(existing.id, existing.event, existing.data), False
             if guard is not None:
                 await guard()  # raising leaves the `with` block: the transaction rolls back, the id is not used
             stored = StoredEvent(next_id, event, data)
-            await s.execute(_insert(task_id, stored, dedupe_key))
+            await s.execute(sql_appends.insert_event(task_id, stored, dedupe_key))
             if before_commit is not None:
                 await before_commit(stored)
         return stored, True
-
-    async def _append_in_writer_thread(
-        self, writer: WriterThread, task_id: str, event: str, data: dict[str, Any], dedupe_key: str | None,
-        guard: Guard | None,
-    ) -> tuple[StoredEvent, bool]:
-        """SQLite: the same transaction in one thread hop (two around a guard) instead of twelve."""
-
-        def take_id(conn: Connection) -> tuple[StoredEvent, bool]:
-            begin(conn)
-            next_id = conn.execute(_next_id(task_id)).scalar_one()
-            if dedupe_key is not None:
-                existing = conn.execute(_existing(task_id, dedupe_key)).one_or_none()
-                if existing is not None:
-                    rollback(conn)  # gives the id back: ids stay gap-free
-                    return StoredEvent(existing.id, existing.event, existing.data), False
-            return StoredEvent(next_id, event, data), True
-
-        def insert_and_commit(conn: Connection, stored: StoredEvent) -> None:
-            conn.execute(_insert(task_id, stored, dedupe_key))
-            commit(conn)
-
-        def whole(conn: Connection) -> tuple[StoredEvent, bool]:
-            try:
-                stored, created = take_id(conn)
-                if created:
-                    insert_and_commit(conn, stored)
-                return stored, created
-            except BaseException:
-                rollback(conn)
-                raise
-
-        async with self._db.write_lock():
-            if guard is None:
-                return await writer.run(whole)
-            stored, created = await writer.run(take_id)
-            if not created:
-                return stored, False
-            try:
-                await guard()  # raising rolls the transaction back: the id is not used
-                await writer.run(lambda conn: insert_and_commit(conn, stored))
-            except BaseException:
-                await writer.run(rollback)
-                raise
-            return stored, True
 
     def _remember(self, task_id: str, stored: StoredEvent) -> None:
         self._last[task_id] = max(self._last.get(task_id, 0), stored.id)
@@ -217,4 +158,6 @@ class SqlEventLog:
         return True
 
     async def close(self) -> None:
+        if self._appender is not None:
+            await self._appender.close()
         self.notify_all()

@@ -53,12 +53,20 @@ class WriterThread:
 
         A step always runs to its end once started: if the caller is cancelled meanwhile, the cancellation waits
         for the step (a commit the caller never heard of would leave memory behind the database)."""
+        result, cancelled = await self.run_to_end(step)
+        if cancelled:
+            raise asyncio.CancelledError
+        return result
+
+    async def run_to_end(self, step: Callable[[Connection], T]) -> tuple[T, bool]:
+        """As `run`, but a cancellation meanwhile is returned (result, True) for the caller to raise once it has
+        dealt with the result."""
         future = asyncio.get_running_loop().run_in_executor(self._executor, lambda: step(self._connection()))
         try:
-            return await asyncio.shield(future)
+            return await asyncio.shield(future), False
         except asyncio.CancelledError:
             await asyncio.wait([future])
-            raise
+            return future.result(), True
 
     async def close(self) -> None:
         def close_connection() -> None:

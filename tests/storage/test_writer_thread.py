@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import NoResultFound
 
+from inkstream.events.log import StoredEvent
 from inkstream.events.sql_log import SqlEventLog
 from inkstream.storage.database import Database
 from inkstream.storage.db import utcnow
@@ -95,3 +97,46 @@ async def test_appends_and_session_writes_interleave_without_errors(db: Database
     await asyncio.gather(session_writes(), *(log.append(task_id, "progress", {"n": n}) for n in range(60)))
     assert [r.id for r in await _rows(db, task_id)] == list(range(1, 61))
     assert await SqlEventLog(db).last_id(task_id) == 60
+
+
+async def test_appends_arriving_together_commit_together_and_a_failing_one_spares_the_others(db: Database) -> None:
+    a, b = await _task(db), await _task(db)
+    log = SqlEventLog(db, single_writer=True)
+    writer = db.writer_thread
+    assert writer is not None
+    hops = 0
+    run = writer.run
+
+    async def counting_run(step):  # type: ignore[no-untyped-def]
+        nonlocal hops
+        hops += 1
+        return await run(step)
+
+    writer.run = counting_run  # type: ignore[method-assign]
+    appends = [log.append_durably(a, "progress", {"n": n}) for n in range(30)]
+    appends += [log.append_durably("no-such-task", "progress", {})]
+    appends += [log.append_durably(b, "progress", {"n": n}) for n in range(30)]
+    appends += [log.append_durably(a, "complete", {"n": n}, dedupe_key="complete:0") for n in range(2)]
+    outcomes = await asyncio.gather(*appends, return_exceptions=True)
+    assert hops < len(appends) / 4  # group commits, not one transaction each
+    failed = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(failed) == 1 and isinstance(failed[0], NoResultFound)  # only the append to a task that is not there
+    first, again = outcomes[-2:]
+    assert first == (again[0], True) and again[1] is False  # type: ignore[index]
+    assert [r.id for r in await _rows(db, a)] == list(range(1, 32))
+    assert [r.id for r in await _rows(db, b)] == list(range(1, 31))
+    assert await log.read_after(b, 0) == [StoredEvent(n + 1, "progress", {"n": n}) for n in range(30)]
+
+
+async def test_a_caller_cancelled_while_committing_strands_no_append_queued_behind_it(db: Database) -> None:
+    task_id = await _task(db)
+    log = SqlEventLog(db, single_writer=True)
+    first = asyncio.create_task(log.append(task_id, "progress", {"n": 0}))  # commits for the others too
+    await asyncio.sleep(0)  # it has taken its batch and is in the writer thread
+    others = [asyncio.create_task(log.append(task_id, "progress", {"n": n})) for n in (1, 2)]
+    await asyncio.sleep(0)
+    first.cancel()
+    stored = await asyncio.wait_for(asyncio.gather(*others), 5)
+    assert [s.id for s in stored] == [2, 3]
+    # The cancelled caller's event was committed all the same, and readers see all three in order.
+    assert [(e.id, e.data["n"]) for e in await log.read_after(task_id, 0)] == [(1, 0), (2, 1), (3, 2)]
