@@ -36,6 +36,11 @@ class EventLog(Protocol):
 
     async def last_id(self, task_id: str) -> int: ...
 
+    def known_last_id(self, task_id: str) -> int:
+        """The newest id this process knows of without asking anyone: a committed id, so a lower bound of
+        `last_id` (0 when nothing is known). Lets a stream open skip its queries when the answer cannot change."""
+        ...
+
     async def wait(self, task_id: str, after: int, max_wait: float) -> bool:
         """Return when an event with id > after may exist, or after `max_wait` seconds. False: certainly nothing
         new (the caller may skip its read)."""

@@ -131,6 +131,9 @@ class SqlEventLog:
             )
             return [StoredEvent(r.id, r.event, r.data) for r in rows]
 
+    def known_last_id(self, task_id: str) -> int:
+        return self._last.get(task_id, 0)  # single writer: every append of the task came through here
+
     async def last_id(self, task_id: str) -> int:
         if task_id in self._last:
             return self._last[task_id]

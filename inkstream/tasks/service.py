@@ -197,6 +197,8 @@ class TaskService:
 
     async def stream_is_over(self, task_id: str, after: int) -> bool:
         """True when the client already holds the log's last event and that event is `finish`."""
+        if after < self._events.known_last_id(task_id):
+            return False  # the client lacks events this process knows of: no need to ask the database
         last = await self._events.last_id(task_id)
         if last == 0 or after < last:
             return False
