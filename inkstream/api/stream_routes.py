@@ -6,7 +6,6 @@ parameter); an open stream then outlives the token. Failures are typed JSON, nev
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -20,7 +19,7 @@ from inkstream.api.task_routes import TaskId
 from inkstream.api.views import event_view
 from inkstream.auth.tokens import Bearer
 from inkstream.errors import InkstreamError, InvalidInput, TaskNotFound, TokenMissing
-from inkstream.events.broadcast import Broadcaster
+from inkstream.events.broadcast import Broadcaster, Wakeup
 
 router = APIRouter(tags=["stream"])
 
@@ -106,7 +105,7 @@ async def _watched(svc: Services, broadcaster: Broadcaster, task_id: str, after:
                    bearer: Bearer) -> AsyncIterator[bytes]:
     """The task's stream, ended with a typed `error` event when its session is revoked. Expiry alone never ends
     it: the token was checked when the stream opened."""
-    kick = asyncio.Event()  # set by the guard when the session ends: the stream wakes and looks at `ending`
+    kick = Wakeup()  # set by the guard when the session ends: the stream wakes and looks at `ending`
     watch = svc.guard.watch(bearer, kick.set)
 
     def ending() -> dict[str, Any] | None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -35,19 +34,48 @@ from inkstream.events.stream import Ending, FrameCache, Presenter, StreamCounter
 log = logging.getLogger(__name__)
 
 
-@dataclass(eq=False)
+class Wakeup:
+    """What wakes one stream: asyncio.Event for a single waiter, without the Event's waiter deque (~0.6 KB per open
+    stream, measured against bare sse-starlette in the idle benchmark) and with a cheaper set/wait per event."""
+
+    __slots__ = ("_flag", "_waiter")
+
+    def __init__(self) -> None:
+        self._flag = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def set(self) -> None:
+        self._flag = True
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._flag = False
+
+    async def wait(self) -> None:
+        if self._flag:
+            return
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+
+@dataclass(eq=False, slots=True)
 class _Subscriber:
     viewer: int
     present: Presenter
     cursor: int  # the newest event id queued for (or already sent to) this stream
-    frames: deque[bytes] = field(default_factory=deque)
+    frames: list[bytes] = field(default_factory=list)  # a list, not a deque: ~0.6 KB less per idle stream
     events: int = 0  # how many of `frames` are events (the others are heartbeats)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    wake: Wakeup = field(default_factory=Wakeup)
     overflowed: bool = False
     ended: bool = False  # `finish` is in its buffer, or the task's reader failed
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Channel:
     task_id: str
     cursor: int  # the newest event id the reader has handed out
@@ -75,7 +103,7 @@ class Broadcaster:
 
     async def stream(
         self, task_id: str, after: int, *, retry_ms: int, viewer: int, present: Presenter,
-        counters: StreamCounters | None = None, ending: Ending | None = None, wake: asyncio.Event | None = None,
+        counters: StreamCounters | None = None, ending: Ending | None = None, wake: Wakeup | None = None,
     ) -> AsyncIterator[bytes]:
         """One task's SSE stream from cursor `after`: `retry:` first, the replay, then live with heartbeats.
 
