@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             "mode": "quick" if args.quick else "full", "config": cfg, "machine": machine(),
             "load_procs": args.load_procs}
     print(f"bench: {meta['mode']} {scenarios} × {targets}; machine {meta['machine']}", flush=True)
-    redis = PrivateRedis(workdir).start() if {"flask-redis", "inkstream-dist"} & set(targets) else None
+    private_redis = any(t.split("@")[0] in ("flask-redis", "inkstream-dist") for t in targets)
+    redis = PrivateRedis(workdir).start() if private_redis else None
     hb = cfg["heartbeat"]
 
     def factory(label: str, **kw: Any) -> Callable[[], Target]:
