@@ -131,8 +131,9 @@ class RedisEventLog:
             known = self._heads.get(task_id)
             committed = known[0] if known is not None else 0
             if run[-1].id > committed:
+                epoch, asked_at = self._epoch, time.monotonic()  # as of the question: rings may come meanwhile
                 committed = await self._sql.last_id(task_id)
-                self._note_head(task_id, committed, self._epoch, time.monotonic())
+                self._note_head(task_id, committed, epoch, asked_at)
             return run[: max(0, committed - after)]
         return await self._sql.read_after(task_id, after, limit)
 
@@ -190,6 +191,11 @@ class RedisEventLog:
         known = self._heads.get(task_id)
         if known is not None and known[1] == self._epoch:
             self._heads[task_id] = (max(known[0], event_id), known[1], known[2])
+        else:
+            # Kept even for a task this node has not asked about: a reader may be asking the database right now,
+            # and its answer, from before this commit, must not hide the ring (a stream that joined then waited
+            # for _RECHECK on a finished task). Unconfirmed (checked at 0): the next _head still asks the database.
+            self._note_head(task_id, event_id, self._epoch, 0.0)
         self._sql.notify(task_id)
 
     async def _listen(self) -> None:

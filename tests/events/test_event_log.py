@@ -217,3 +217,45 @@ async def test_distributed_readers_learn_of_news_from_the_doorbell_or_else_the_d
         await redis.aclose()
         await db.close()
         await asyncio.to_thread(backend.drop)
+
+
+async def test_a_ring_during_a_readers_database_question_is_not_hidden_by_its_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stream replaying a task this node had not seen asks the database for the newest committed id; an event
+    committed and rung while that question is out must still wake the task's reader, not wait for _RECHECK."""
+    backend = await asyncio.to_thread(Backend().create)
+    db = Database(backend.database_url.replace("postgresql://", "postgresql+asyncpg://"))
+    await db.migrate()
+    redis = Redis.from_url(backend.redis_url)
+    reader, writer = (RedisEventLog(SqlEventLog(db), redis, backend.prefix, retention_seconds=60) for _ in range(2))
+    try:
+        for node in (reader, writer):
+            await node.start()
+        for _ in range(100):
+            if reader._subscribed and writer._subscribed:
+                break
+            await asyncio.sleep(0.05)
+        task_id = await _task(db)
+        await writer.append(task_id, "progress", {"n": 1})
+        await asyncio.sleep(0.3)
+        reader._heads.clear()  # as on a node that starts (or restarts) while the task runs elsewhere
+        asked = reader._sql.last_id
+
+        async def answer_then_linger(task: str) -> int:
+            head = await asked(task)  # the answer is read now …
+            await writer.append(task_id, "progress", {"n": 2})  # … and the next event commits and rings …
+            await asyncio.sleep(0.3)  # … before the answer arrives
+            return head
+
+        monkeypatch.setattr(reader._sql, "last_id", answer_then_linger)
+        assert [e.id for e in await reader.read_after(task_id, 0)] == [1]
+        monkeypatch.setattr(reader._sql, "last_id", asked)
+        assert await reader.wait(task_id, 1, 1.0) is True  # the reader re-reads at once
+        assert [e.data["n"] for e in await reader.read_after(task_id, 1)] == [2]
+    finally:
+        for node in (reader, writer):
+            await node.close()
+        await redis.aclose()
+        await db.close()
+        await asyncio.to_thread(backend.drop)
