@@ -219,11 +219,13 @@ async def test_distributed_readers_learn_of_news_from_the_doorbell_or_else_the_d
         await asyncio.to_thread(backend.drop)
 
 
-async def test_a_ring_during_a_readers_database_question_is_not_hidden_by_its_answer(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("meanwhile", ["rung", "resubscribed"])
+async def test_news_during_a_readers_database_question_is_not_hidden_by_its_answer(
+    meanwhile: str, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A stream replaying a task this node had not seen asks the database for the newest committed id; an event
-    committed and rung while that question is out must still wake the task's reader, not wait for _RECHECK."""
+    """A stream replaying a task this node had not seen asks the database for the newest committed id. An event
+    committed while that question is out — rung, or unrung because the doorbell was (re)subscribing, as on a node
+    just restarted — must still wake the task's reader at once, not after _RECHECK (30 s)."""
     backend = await asyncio.to_thread(Backend().create)
     db = Database(backend.database_url.replace("postgresql://", "postgresql+asyncpg://"))
     await db.migrate()
@@ -244,7 +246,11 @@ async def test_a_ring_during_a_readers_database_question_is_not_hidden_by_its_an
 
         async def answer_then_linger(task: str) -> int:
             head = await asked(task)  # the answer is read now …
-            await writer.append(task_id, "progress", {"n": 2})  # … and the next event commits and rings …
+            if meanwhile == "rung":  # … and the next event commits and rings …
+                await writer.append(task_id, "progress", {"n": 2})
+            else:  # … or commits while the doorbell resubscribes, so its ring is missed …
+                await writer._sql.append_durably(task_id, "progress", {"n": 2})
+                reader._epoch += 1  # what _listen does on (re)subscribing
             await asyncio.sleep(0.3)  # … before the answer arrives
             return head
 
