@@ -34,6 +34,7 @@ from inkstream.api.errors import install_error_handlers
 from inkstream.api.no_nul import RefuseNul
 from inkstream.api.openapi_errors import install_openapi_errors
 from inkstream.api.security_headers import install_security_headers
+from inkstream.api.stream_opens import install_stream_opens
 from inkstream.auth.revocation import SessionGuard
 from inkstream.config import Settings
 from inkstream.events.broadcast import Broadcaster
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.router.routes.append(WebMount("/", app=StaticFiles(directory=WEB_DIR, html=True), name="web"))
     app.add_middleware(RefuseNul)  # inside BodySizeLimit: it reads bodies whole, so they must be bounded first
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_stream_opens(app)  # inside SecurityHeaders: stream opens get the same headers
     install_security_headers(app, settings)
     install_openapi_errors(app)
     return app

@@ -45,7 +45,13 @@ async def stream(
     last_event_id: Annotated[str | None, Query(max_length=32)] = None,
     last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID", max_length=32)] = None,
 ) -> Response:
-    cursor = last_event_id_header or last_event_id
+    # Ordinary opens are answered by api/stream_opens.py before FastAPI routes them; the rest come here.
+    return await open_stream(task_id, request, svc, ticket, last_event_id_header or last_event_id)
+
+
+async def open_stream(task_id: str, request: Request, svc: Services, ticket: str | None,
+                      cursor: str | None) -> Response:
+    """The stream's response, or the typed error refusing it (counted)."""
     try:
         return await _open(task_id, request, svc, ticket, cursor)
     except InkstreamError as exc:

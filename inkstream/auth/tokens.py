@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 import uuid
@@ -12,6 +13,10 @@ import jwt
 from inkstream.errors import TicketInvalid, TokenExpired, TokenInvalid
 
 _ALGORITHM = "HS256"
+# Tokens verified once are remembered until they expire: PyJWT re-validates the HMAC key on every decode (it tries
+# to parse the secret as a JWK, a fresh JSON decoder each time), which with the signature check was about a tenth of
+# a stream open's CPU (bench/results/profiles/connect-*.txt). Keyed by the token's SHA-256, never the token itself.
+_VERIFIED_KEPT = 20_000
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class TokenService:
         self._secret = secret
         self.access_ttl = access_ttl
         self.ticket_ttl = ticket_ttl
+        self._verified: dict[bytes, dict[str, object]] = {}
 
     def _sign(self, claims: dict[str, object], ttl: int) -> str:
         now = time.time()
@@ -36,9 +42,16 @@ class TokenService:
         return jwt.encode(payload, self._secret, algorithm=_ALGORITHM)
 
     def _decode(self, token: str, typ: str) -> dict[str, object]:
-        claims: dict[str, object] = jwt.decode(
-            token, self._secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub", "typ"]}
-        )
+        key = hashlib.sha256(token.encode()).digest()
+        claims = self._verified.get(key)
+        # PyJWT's own test: expired once `exp <= now` (no leeway); an expired one goes through PyJWT to say so.
+        if claims is None or claims["exp"] <= time.time():  # type: ignore[operator]
+            self._verified.pop(key, None)
+            claims = jwt.decode(token, self._secret, algorithms=[_ALGORITHM],
+                                options={"require": ["exp", "sub", "typ"]})
+            if len(self._verified) >= _VERIFIED_KEPT:
+                del self._verified[next(iter(self._verified))]  # the oldest
+            self._verified[key] = claims
         if claims.get("typ") != typ:
             raise jwt.InvalidTokenError("wrong token type")
         return claims

@@ -128,6 +128,32 @@ def test_legacy_access_token_query_parameter_is_accepted(finished_task, http: ht
     assert r.status_code == 200 and "event: finish" in r.text
 
 
+def test_unusual_opens_get_the_declared_routes_answers(finished_task, http: httpx.Client) -> None:  # type: ignore[no-untyped-def]
+    """Ordinary opens are answered before FastAPI routes them (api/stream_opens.py); every other shape goes down the
+    full stack and gets the answer the declared route and its middleware give."""
+    account, task_id, events = finished_task
+    url = f"/api/generate/stream/{task_id}"
+    for params, headers in (({"last_event_id": "1" * 33}, {}), ({}, {"Last-Event-ID": "1" * 33}),
+                            ({"ticket": "t" * 2049}, {})):
+        r = http.get(url, params=params, headers={**account.headers, **headers})
+        assert (r.status_code, r.json()["code"]) == (422, "validation_error"), (params, headers)
+        assert r.headers["content-security-policy"].startswith("default-src 'self'")
+    r = http.get(url + "?last_event_id=1%00", headers=account.headers)
+    assert (r.status_code, r.json()["code"]) == (422, "validation_error") and "NUL" in r.json()["message"]
+    r = http.head(url, headers=account.headers)
+    assert r.status_code == 405
+    # A repeated parameter: the route takes the last one, as it always did.
+    r = http.get(url + f"?last_event_id=abc&last_event_id={events[-2][0]}", headers=account.headers)
+    assert r.status_code == 200 and r.text.count("id: ") == 1 and "event: finish" in r.text
+    # The ordinary shape, for contrast: the same refusals, typed, with the same headers.
+    r = http.get(url, params={"last_event_id": "abc"}, headers=account.headers)
+    assert (r.status_code, r.json()["code"]) == (422, "invalid_last_event_id")
+    assert r.headers["content-security-policy"].startswith("default-src 'self'")
+    r = http.get(url, headers={**account.headers, "Last-Event-ID": str(events[-2][0])})
+    assert r.status_code == 200 and r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["content-type"].startswith("text/event-stream") and r.text.count("id: ") == 1
+
+
 def test_idle_stream_sends_heartbeats_without_ids(make_server) -> None:  # type: ignore[no-untyped-def]
     live = make_server(heartbeat_interval=0.3, offline_delay=3).start()
     with httpx.Client(base_url=live.url, timeout=30) as http:
