@@ -68,6 +68,16 @@ class TaskRunner:
 
     async def claim(self, task_id: str) -> Task | None:
         """Mark a queued task running; returns it while it is active, None when there is nothing to do."""
+        # Read first: every page and the copy claim their task, and all but the first find it running already.
+        # A write transaction each, queued behind the others for the write lock, put ~5 of them before a new
+        # task's first event (bench e2e, 4 tasks rendering). A cancel that commits after this read is met as one
+        # that committed after the write used to be: by the checks that follow the claim.
+        async with self._db.read() as s:
+            task = await s.get(Task, task_id)
+        if task is None or task.status not in states.ACTIVE:
+            return None
+        if task.status != states.QUEUED:
+            return task
         async with self._db.write() as s:
             # A conditional UPDATE, not read-then-write: a cancel committed between the read and the write would
             # otherwise be overwritten with `running` (PostgreSQL, read committed), and the task run to `done`.
@@ -290,10 +300,8 @@ class TaskRunner:
             await s.execute(update(Task).where(Task.id == task_id).values(post_copy=value, updated_at=utcnow()))
 
     async def _set_page(self, task_id: str, index: int, **values: Any) -> None:
-        async with self._db.write() as s:
-            await s.execute(
-                update(Page).where(Page.task_id == task_id, Page.index == index).values(**values, updated_at=utcnow())
-            )
+        await self._db.execute(
+            update(Page).where(Page.task_id == task_id, Page.index == index).values(**values, updated_at=utcnow()))
 
     async def finish_if_complete(self, task_id: str) -> bool:
         """Append `finish` and set the final status once no page is left to run; safe to call from every job."""
