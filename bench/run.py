@@ -208,8 +208,8 @@ COLUMNS = {
                "caught_up_s_vs_nchan", "loadavg"],
     "connect": ["target", "concurrency", "connects_per_s", "connects_per_s_vs_bare", "p50_ms", "p99_ms",
                 "server_cpu_pct", "errors", "loadavg"],
-    "e2e": ["target", "concurrent_tasks", "tasks", "pages_per_s", "ttfe_p50_ms", "ttfe_p99_ms", "submit_ms_p50",
-            "task_s_p50", "errors", "loadavg"],
+    "e2e": ["target", "concurrent_tasks", "tasks", "pages_per_s", "ttfe_p50_ms", "ttfe_p99_ms", "work_p50_ms",
+            "submit_ms_p50", "task_s_p50", "errors", "loadavg"],
 }
 
 

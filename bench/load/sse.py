@@ -76,6 +76,8 @@ class SSEStream(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         self.opened: asyncio.Future[int] = loop.create_future()
         self.first_event: asyncio.Future[float] = loop.create_future()
+        # The first event that reports work (not Inkstream's `queued`, which the submit itself appends).
+        self.first_work: asyncio.Future[float] = loop.create_future()
         self.done: asyncio.Future[None] = loop.create_future()
 
     # --- asyncio.Protocol ---
@@ -89,9 +91,10 @@ class SSEStream(asyncio.Protocol):
             self.c.error("closed_before_response")
         elif self.status == 200:
             self.c.closed += 1
-        if not self.first_event.done():
-            self.first_event.set_exception(ConnectionError("closed before first event"))
-            self.first_event.exception()  # mark retrieved
+        for first in (self.first_event, self.first_work):
+            if not first.done():
+                first.set_exception(ConnectionError("closed before first event"))
+                first.exception()  # mark retrieved
         if not self.done.done():
             self.done.set_result(None)
 
@@ -188,6 +191,8 @@ class SSEStream(asyncio.Protocol):
         self.events += 1
         if not self.first_event.done():
             self.first_event.set_result(time.perf_counter())
+        if not self.first_work.done() and event != b"queued":
+            self.first_work.set_result(time.perf_counter())
         if self.record_latency:
             ts = _ts(data)
             if ts is not None:

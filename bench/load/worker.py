@@ -148,7 +148,8 @@ class Worker:
         body = {"user_topic": "秋天的第一杯奶茶", "pages": [
             {"index": i, "type": kinds[i], "content": f"第{i + 1}页：秋天的第一杯奶茶 ✨ 温暖整个秋天"}
             for i in range(pages)]}
-        out: dict[str, Any] = {"first_event": [], "total": [], "submit": [], "pages_done": 0, "errors": {}}
+        out: dict[str, Any] = {"first_event": [], "first_work": [], "total": [], "submit": [], "pages_done": 0,
+                               "errors": {}}
         sem = asyncio.Semaphore(concurrency)
 
         async def one(http: httpx.AsyncClient) -> None:
@@ -162,6 +163,7 @@ class Worker:
                     s = await open_stream(host, int(port), build_request(
                         host, int(port), f"/api/generate/stream/{task_id}", auth), Counters())
                     out["first_event"].append(await asyncio.wait_for(s.first_event, 60) - t0)
+                    out["first_work"].append(await asyncio.wait_for(s.first_work, 60) - t0)
                     await asyncio.wait_for(s.done, 600)
                     out["total"].append(time.perf_counter() - t0)
                     r = await http.get(f"/api/generate/{task_id}", headers=auth)

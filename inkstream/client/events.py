@@ -15,6 +15,15 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Queued(Event):
+    """The task was accepted and waits for a worker: the first event of every new task."""
+
+    kind: str  # "generate" or "outline"
+    total: int
+    name = "queued"
+
+
+@dataclass(frozen=True)
 class Progress(Event):
     """A page started generating."""
 
@@ -122,6 +131,8 @@ def parse_event(event_id: int, name: str, raw: str) -> Event:
     if not isinstance(data, dict):
         data = {"value": data}
     get = data.get
+    if name == "queued":
+        return Queued(event_id, str(get("kind", "")), int(get("total", 0)), data=data)
     if name == "progress":
         return Progress(event_id, int(get("index", 0)), int(get("current", 0)), int(get("total", 0)), data=data)
     if name == "complete":

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
-from inkstream.client.events import Complete, CopyFailed, CopyReady, Event, Finish, PageError, Retry
+from inkstream.client.events import Complete, CopyFailed, CopyReady, Event, Finish, PageError, Queued, Retry
 from inkstream.client.events import Progress as PageStarted
 from inkstream.client.stream import EventStream
 
@@ -59,6 +59,9 @@ class TaskBoard:
         self.progress.update(self.overall, completed=len(self.done), total=total, **fields)
 
     def apply(self, event: Event) -> None:
+        if isinstance(event, Queued):
+            self._overall("[dim]queued, waiting for a worker…")
+            return
         if isinstance(event, PageStarted):
             self.progress.update(self._page(event.index), state="[yellow]generating…")
         elif isinstance(event, Complete):
@@ -120,7 +123,9 @@ class PlainBoard:
         self.console.print(f"[{len(self.done)}/{self.total}] {text}", soft_wrap=True)
 
     def apply(self, event: Event) -> None:
-        if isinstance(event, PageStarted):
+        if isinstance(event, Queued):
+            self._line("queued, waiting for a worker")
+        elif isinstance(event, PageStarted):
             self._line(f"page {event.index + 1} generating")
         elif isinstance(event, Complete):
             self.done.add(event.index)

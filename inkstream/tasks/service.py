@@ -134,6 +134,10 @@ class TaskService:
             return self._same_request(existing, kind), False
         if task.id != task_id:
             return self._same_request(task, kind), False
+        # The stream's first event, there before the stream opens: the task is in line. A queue of busy workers
+        # (or a loaded event loop) may take a while to start it, and the client must not face silence meanwhile.
+        await self._events.append(task_id, "queued", {"task_id": task_id, "kind": kind, "total": task.total,
+                                                      "round": task.round}, dedupe_key=f"queued:{task.round}")
         await self._queue.enqueue(task_id)
         return task, True
 

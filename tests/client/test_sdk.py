@@ -65,7 +65,7 @@ def test_sync_client_does_the_same(live: LiveServer, tmp_path: Path) -> None:
         with ink.stream(task.task_id) as stream:
             names = [event.name for event in stream]
         # The copy is written beside the page: its deltas and `copy` interleave with the page's events.
-        assert [n for n in names if n not in ("text_delta", "copy")] == ["progress", "complete", "finish"]
+        assert [n for n in names if n not in ("text_delta", "copy")] == ["queued", "progress", "complete", "finish"]
         assert "text_delta" in names and names.index("copy") < names.index("finish")
         assert stream.last_event_id == len(names)
         assert [p.name for p in ink.download(task.task_id, tmp_path)] == ["page_01.png"]

@@ -9,7 +9,8 @@ import pytest
 
 from inkstream.events.log import StoredEvent
 from inkstream.events.stream import FrameCache
-from tests.support.client import Account, new_account, read_stream, refresh, start_generation
+from tests.support.client import Account, Received, new_account, read_stream, refresh, start_generation
+from tests.support.server import Process
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +153,29 @@ def test_unusual_opens_get_the_declared_routes_answers(finished_task, http: http
     r = http.get(url, headers={**account.headers, "Last-Event-ID": str(events[-2][0])})
     assert r.status_code == 200 and r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["content-type"].startswith("text/event-stream") and r.text.count("id: ") == 1
+
+
+def test_a_new_task_streams_queued_first_even_before_any_worker_takes_it(make_server, mode: str) -> None:  # type: ignore[no-untyped-def]
+    """`queued` is appended when the task is accepted: a stream opened at once has an event, however busy (here, in
+    the distributed mode, absent) the workers are; the task then runs once a worker comes."""
+    live = make_server(workers=0, heartbeat_interval=1).start()
+    with httpx.Client(base_url=live.url, timeout=30) as http:
+        account = new_account(http)
+        task_id = start_generation(http, account, 2)
+        status, got = read_stream(http, task_id, account, max_events=1, timeout=10)
+        assert status == 200
+        assert got.events == [(1, "queued", {"task_id": task_id, "kind": "generate", "total": 2, "round": 1})]
+        if mode == "distributed":  # no worker yet: the stream stays open on heartbeats, the task in line
+            waiting = Received()
+            with pytest.raises(AssertionError, match="took too long"):
+                read_stream(http, task_id, account, after=1, timeout=2.5, received=waiting)
+            assert waiting.events == [] and waiting.heartbeats >= 1
+            assert http.get(f"/api/generate/{task_id}", headers=account.headers).json()["status"] == "queued"
+            worker = Process(["worker"], live.env(), live.data_dir / "late-worker.log")
+            live.workers.append(worker)  # stopped with the server
+            worker.start()
+        status, got = read_stream(http, task_id, account, after=1, received=got)
+        assert got.finished and got.ids == list(range(1, got.last_id + 1))
 
 
 def test_idle_stream_sends_heartbeats_without_ids(make_server) -> None:  # type: ignore[no-untyped-def]

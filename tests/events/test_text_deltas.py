@@ -17,8 +17,8 @@ def test_outline_deltas_resume_exactly_once_after_a_cut(make_server: Callable[..
         account = new_account(http)
         r = http.post("/api/outline", json={"topic": "油皮夏天护肤步骤"}, headers=account.headers)
         task_id = r.json()["task_id"]
-        _, first = read_stream(http, task_id, account, max_events=3)  # progress + two deltas, then the cut
-        assert [e[1] for e in first.events] == ["progress", "outline_delta", "outline_delta"]
+        _, first = read_stream(http, task_id, account, max_events=4)  # queued, progress + two deltas, then the cut
+        assert [e[1] for e in first.events] == ["queued", "progress", "outline_delta", "outline_delta"]
         _, rest = read_stream(http, task_id, account, after=first.last_id)
         events = first.events + rest.events
         assert [e[0] for e in events] == list(range(1, len(events) + 1))  # every id once, in order

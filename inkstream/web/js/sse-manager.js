@@ -43,7 +43,7 @@ export const FATAL_CODES = Object.freeze(['session_revoked', 'account_disabled']
 
 // Every named event of a task's stream: EventSource delivers only the names it listens to, and an id it never
 // sees would look like a gap. The text events (issue 13) arrive too; the views decide what to show of them.
-const TASK_EVENTS = ['progress', 'complete', 'error', 'retry', 'finish',
+const TASK_EVENTS = ['queued', 'progress', 'complete', 'error', 'retry', 'finish',
   'outline_delta', 'outline', 'copy_delta', 'copy', 'copy_error'];
 
 /** Thrown by the injected auth object when no valid token can be had (refresh failed, logged out). */

@@ -97,7 +97,9 @@ export class TaskSession {
 
   _onEvent(type, data, id) {
     const page = data && typeof data.index === 'number' ? this._page(data.index) : null;
-    if (type === 'progress' && page) {
+    if (type === 'queued') {
+      if (this.status === 'loading') this.status = 'queued'; // the snapshot, when it came first, knows better
+    } else if (type === 'progress' && page) {
       Object.assign(page, { status: 'generating', error: null });
       this.status = 'running';
     } else if (type === 'complete' && page) {
