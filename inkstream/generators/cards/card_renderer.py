@@ -115,7 +115,10 @@ class CardRenderer:
 
     def render_png(self, request: PageRequest) -> bytes:
         buffer = io.BytesIO()
-        self.render(request).image.save(buffer, format="PNG", optimize=True)
+        # zlib's default level, not optimize=True: on a 1080×1440 card that took 370 ms instead of 58 ms (of a
+        # ~0.26 s render) for a file 9 % smaller — each page would reach its viewers ~0.3 s later, and the renderer
+        # would draw less than half as many pages per core.
+        self.render(request).image.save(buffer, format="PNG", compress_level=6)
         return buffer.getvalue()
 
     def render(self, request: PageRequest) -> RenderResult:
