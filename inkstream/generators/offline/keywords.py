@@ -11,9 +11,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
-
-import jieba
-import jieba.posseg
+from typing import Any
 
 from inkstream.generators.offline.category import Category
 from inkstream.generators.offline.growth import GENERAL, GROWTH
@@ -36,20 +34,26 @@ _NOUNISH_POS = ("n", "vn", "j", "eng", "l", "i")
 _MAX_KEYWORD = 6
 
 _init_lock = threading.Lock()
-_ready = False
+_posseg: Any = None  # jieba.posseg, once loaded
 
 
-def _ensure_dictionary() -> None:
-    global _ready
+def _tagger() -> Any:
+    """jieba's part-of-speech cutter, imported and given our vocabulary on first use: importing jieba takes
+    ~0.5 s (pkg_resources included), which every process start paid, copy written or not."""
+    global _posseg
     with _init_lock:
-        if _ready:
-            return
+        if _posseg is not None:
+            return _posseg
+        import jieba
+        import jieba.posseg
+
         jieba.setLogLevel(logging.WARNING)  # its "Building prefix dict…" chatter is not our log
         for category in CATEGORIES:
             for word in category.vocab:
                 if len(word) > 1:
                     jieba.add_word(word, freq=2000, tag="n")
-        _ready = True
+        _posseg = jieba.posseg
+        return _posseg
 
 
 @dataclass(frozen=True)
@@ -89,9 +93,8 @@ def _phrases(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 def read_topic(topic: str) -> TopicReading:
     """Segment `topic`, score every category by the words it contains, and pick the keywords."""
-    _ensure_dictionary()
     text = _clean(topic)
-    tokens = [(p.word, p.flag) for p in jieba.posseg.cut(text) if p.word.strip()]
+    tokens = [(p.word, p.flag) for p in _tagger().cut(text) if p.word.strip()]
     words = tuple(w for w, _ in tokens)
     scores: dict[str, int] = {}
     last_hit: dict[str, int] = {}
