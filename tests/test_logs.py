@@ -17,6 +17,9 @@ def test_redact_masks_query_tokens_bearer_and_bare_jwts() -> None:
     assert "eyJa" not in out and "ticket=abc" not in out and "Bearer abc" not in out
     assert "last_event_id=3" in out
     assert "eyJhbGciOiJIUzI1NiJ9" not in redact("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl")
+    # Each pattern is tried only when its marker is there: in any case, anywhere in the line.
+    assert redact("authorization: BeArEr s3cr3t-value") == "authorization: BeArEr [REDACTED]"
+    assert redact("x Sig=abc") == "x Sig=[REDACTED]" and redact("GET /api/health 200") == "GET /api/health 200"
 
 
 def test_tokens_never_reach_the_server_logs(server, http: httpx.Client) -> None:  # type: ignore[no-untyped-def]

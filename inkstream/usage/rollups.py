@@ -12,9 +12,10 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -32,10 +33,6 @@ def node_name(kind: str) -> str:
     return f"{kind}:{socket.gethostname()}:{os.getpid()}"[:64]
 
 
-def minute_of(moment: datetime) -> datetime:
-    return moment.replace(second=0, microsecond=0)
-
-
 class Rollups:
     def __init__(self, db: Database, kind: str = "api", *, flush_interval: float = 5.0,
                  open_streams: Callable[[], int] | None = None) -> None:
@@ -47,10 +44,18 @@ class Rollups:
         self._pending: Counter[tuple[datetime, str]] = Counter()
         self._started = utcnow()
         self._task: asyncio.Task[None] | None = None
+        self._minute: tuple[int, datetime] = (-1, utcnow())
+
+    def _current_minute(self) -> datetime:
+        """The minute bucket, built once a minute (every stream open and close counts here)."""
+        number = int(time.time() // 60)
+        if number != self._minute[0]:
+            self._minute = (number, datetime.fromtimestamp(number * 60, UTC))
+        return self._minute[1]
 
     def add(self, name: str, value: int = 1) -> None:
         if value:
-            self._pending[(minute_of(utcnow()), name[:64])] += value
+            self._pending[(self._current_minute(), name[:64])] += value
 
     async def start(self) -> None:
         await self.flush()
