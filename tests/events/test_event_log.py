@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -176,9 +177,9 @@ async def test_single_writer_memory_agrees_with_the_database(tmp_path: Path) -> 
         await db.close()
 
 
-async def test_distributed_readers_learn_of_news_from_the_doorbell_or_else_the_database(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@contextlib.asynccontextmanager
+async def _two_nodes() -> AsyncIterator[tuple[RedisEventLog, RedisEventLog, Database]]:
+    """Two API nodes' event logs (a reader and a writer) on one PostgreSQL database and Redis, both subscribed."""
     backend = await asyncio.to_thread(Backend().create)
     db = Database(backend.database_url.replace("postgresql://", "postgresql+asyncpg://"))
     await db.migrate()
@@ -191,6 +192,19 @@ async def test_distributed_readers_learn_of_news_from_the_doorbell_or_else_the_d
             if reader._subscribed and writer._subscribed:
                 break
             await asyncio.sleep(0.05)
+        yield reader, writer, db
+    finally:
+        for node in (reader, writer):
+            await node.close()
+        await redis.aclose()
+        await db.close()
+        await asyncio.to_thread(backend.drop)
+
+
+async def test_distributed_readers_learn_of_news_from_the_doorbell_or_else_the_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with _two_nodes() as (reader, writer, db):
         task_id = await _task(db)
         await writer.append(task_id, "progress", {"n": 1})
         await asyncio.sleep(0.3)  # its ring arrives (a ring only ever causes a spare read)
@@ -211,12 +225,6 @@ async def test_distributed_readers_learn_of_news_from_the_doorbell_or_else_the_d
                 break
         assert seen
         assert [e.data["n"] for e in await reader.read_after(task_id, 2)] == [3]
-    finally:
-        for node in (reader, writer):
-            await node.close()
-        await redis.aclose()
-        await db.close()
-        await asyncio.to_thread(backend.drop)
 
 
 @pytest.mark.parametrize("meanwhile", ["rung", "resubscribed"])
@@ -226,18 +234,7 @@ async def test_news_during_a_readers_database_question_is_not_hidden_by_its_answ
     """A stream replaying a task this node had not seen asks the database for the newest committed id. An event
     committed while that question is out — rung, or unrung because the doorbell was (re)subscribing, as on a node
     just restarted — must still wake the task's reader at once, not after _RECHECK (30 s)."""
-    backend = await asyncio.to_thread(Backend().create)
-    db = Database(backend.database_url.replace("postgresql://", "postgresql+asyncpg://"))
-    await db.migrate()
-    redis = Redis.from_url(backend.redis_url)
-    reader, writer = (RedisEventLog(SqlEventLog(db), redis, backend.prefix, retention_seconds=60) for _ in range(2))
-    try:
-        for node in (reader, writer):
-            await node.start()
-        for _ in range(100):
-            if reader._subscribed and writer._subscribed:
-                break
-            await asyncio.sleep(0.05)
+    async with _two_nodes() as (reader, writer, db):
         task_id = await _task(db)
         await writer.append(task_id, "progress", {"n": 1})
         await asyncio.sleep(0.3)
@@ -259,9 +256,3 @@ async def test_news_during_a_readers_database_question_is_not_hidden_by_its_answ
         monkeypatch.setattr(reader._sql, "last_id", asked)
         assert await reader.wait(task_id, 1, 1.0) is True  # the reader re-reads at once
         assert [e.data["n"] for e in await reader.read_after(task_id, 1)] == [2]
-    finally:
-        for node in (reader, writer):
-            await node.close()
-        await redis.aclose()
-        await db.close()
-        await asyncio.to_thread(backend.drop)
