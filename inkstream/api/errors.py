@@ -21,6 +21,11 @@ def error_response(status: int, code: str, message: str, **extra: object) -> JSO
     return JSONResponse({"code": code, "message": message, **extra}, status_code=status)
 
 
+def internal_error_response() -> JSONResponse:
+    """The typed 500 for an unexpected error (log it first)."""
+    return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
+
+
 def inkstream_error_response(exc: InkstreamError) -> JSONResponse:
     response = error_response(exc.status, exc.code, exc.message, **exc.details)
     if isinstance(exc, AuthError):
@@ -62,4 +67,4 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, BodyTooLarge):
             return error_response(413, "body_too_large", "The request body is too large.")
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
+        return internal_error_response()

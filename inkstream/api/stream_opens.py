@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from inkstream.api import stream_routes
-from inkstream.api.errors import error_response, inkstream_error_response
+from inkstream.api.errors import inkstream_error_response, internal_error_response
 from inkstream.errors import InkstreamError
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class StreamOpens:
             response = inkstream_error_response(exc)
         except Exception:  # as the app's own handler for the unexpected: logged, a typed 500
             log.exception("unhandled error on GET %s", scope["path"])
-            response = error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
+            response = internal_error_response()
         await response(scope, receive, send)
 
 
