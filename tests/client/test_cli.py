@@ -98,6 +98,7 @@ def test_generate_saves_images_and_exits_0(env: dict[str, str], tmp_path: Path) 
     assert "finished: 3/3 pages" in r.stderr and "Saved 3 of 3 image(s) and post.md" in r.stderr
     # Not a terminal: plain lines as things happen — the outline as it was written, then each page.
     assert "  │ [封面]" in r.stderr and "  │ 标题：" in r.stderr and "starts over" not in r.stderr
+    assert "[0/3] queued, waiting for a worker" in r.stderr  # the task's first event, before any page
     assert "[0/3] page 1 generating" in r.stderr and "page 3 done" in r.stderr and "copy written: " in r.stderr
     assert "overall" not in r.stderr and "1/1 done" not in r.stderr  # no progress bars in a log
     assert credentials(env).read_text() != before
